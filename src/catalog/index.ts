@@ -1,0 +1,5 @@
+export { openCatalogDb, type CatalogDb } from './db.js'
+export { DatasetStore, SORTS, type Dataset, type DatasetKind, type DatasetSort, type Provenance } from './datasets.js'
+export { JobStore, type Job, type JobState, type JobProgress } from './jobs.js'
+export { validateSettings, type DatasetSettings, type MaskingRule } from './settings.js'
+export { validateDatasetName } from './names.js'

@@ -1,0 +1,37 @@
+/**
+ * Catalog schema migrations, applied in order at open. Append new steps; never edit one
+ * that has shipped (user catalogs already ran it).
+ */
+export const MIGRATIONS: string[] = [
+  `CREATE TABLE datasets (
+     id            TEXT PRIMARY KEY,
+     org           TEXT NOT NULL,
+     name          TEXT NOT NULL,
+     kind          TEXT NOT NULL CHECK (kind IN ('connector', 'lakehouse', 'upload')),
+     description   TEXT NOT NULL DEFAULT '',
+     schema_json   TEXT NOT NULL,
+     settings_json TEXT NOT NULL DEFAULT '{}',
+     provenance_json TEXT NOT NULL DEFAULT '{}',
+     table_path    TEXT,
+     current_version INTEGER,
+     row_count     INTEGER,
+     created_by    TEXT NOT NULL,
+     created_at    TEXT NOT NULL,
+     updated_at    TEXT NOT NULL,
+     UNIQUE (org, name)
+   )`,
+  `CREATE TABLE jobs (
+     id          TEXT PRIMARY KEY,
+     org         TEXT NOT NULL,
+     kind        TEXT NOT NULL,
+     state       TEXT NOT NULL,
+     progress_json TEXT NOT NULL DEFAULT '{}',
+     dataset     TEXT,
+     created_by  TEXT NOT NULL,
+     created_at  TEXT NOT NULL,
+     updated_at  TEXT NOT NULL,
+     error_json  TEXT,
+     result_json TEXT
+   )`,
+  `CREATE INDEX jobs_org ON jobs (org, created_at)`,
+]

@@ -1,0 +1,73 @@
+/**
+ * The uWS front end: one catch-all handler that copies the request, finds the route,
+ * authenticates, runs the handler and maps errors — plus one log line per request.
+ */
+import uWS from 'uWebSockets.js'
+import { SluiceError, notFound } from '../../proto/errors.js'
+import { RequestContext } from './context.js'
+import { BodyReader } from './body.js'
+import { toSluiceError } from './errors.js'
+import type { Router } from './router.js'
+import type { Services } from './services.js'
+
+export interface RunningServer {
+  port: number
+  /** stop accepting new connections (in-flight requests go on) */
+  stopListening(): void
+  /** requests still in flight */
+  inFlight(): number
+}
+
+export function startHttp(router: Router, s: Services): Promise<RunningServer> {
+  const app = uWS.App()
+  let inFlight = 0
+
+  app.any('/*', (res, req) => {
+    const ctx = new RequestContext(res, req)
+    inFlight++
+    ctx.onFinish(() => {
+      inFlight--
+      const durationMs = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6
+      s.log.info({
+        request_id: ctx.requestId, method: ctx.method, route: ctx.route, status: ctx.aborted && !ctx.status ? 499 : ctx.status,
+        bytes: ctx.bytesOut, duration_ms: Math.round(durationMs * 10) / 10, aborted: ctx.aborted || undefined,
+      }, 'request')
+    })
+    const match = router.match(ctx.method, ctx.path)
+    if (match === null || match === 'method') {
+      ctx.sendError(match === 'method'
+        ? new SluiceError(405, 'not_found', `${ctx.method} is not allowed on ${ctx.path}`)
+        : notFound(`no route for ${ctx.method} ${ctx.path}`))
+      return
+    }
+    ctx.route = `${match.route.method} ${match.route.path}`
+    ctx.params = match.params
+    const body = match.route.body ? new BodyReader(res, ctx.signal) : null
+    void dispatch(ctx, s, match.route, body)
+  })
+
+  return new Promise((resolve, reject) => {
+    app.listen(s.config.host, s.config.port, (listenSocket) => {
+      if (!listenSocket) return reject(new Error(`could not listen on ${s.config.host}:${s.config.port}`))
+      resolve({
+        port: uWS.us_socket_local_port(listenSocket),
+        stopListening: () => uWS.us_listen_socket_close(listenSocket),
+        inFlight: () => inFlight,
+      })
+    })
+  })
+}
+
+async function dispatch(ctx: RequestContext, s: Services, route: import('./router.js').Route, body: BodyReader | null): Promise<void> {
+  try {
+    if (route.auth) ctx.principal = await s.verifier.verifyHeader(ctx.header('authorization'))
+    if (ctx.aborted) return
+    await route.handler(ctx, s, body)
+    if (!ctx.finished && !ctx.aborted) throw new Error(`handler for ${ctx.route} returned without responding`)
+  } catch (err) {
+    if (ctx.aborted) return
+    const e = toSluiceError(err, s.log, ctx.requestId)
+    if (ctx.headersSent) ctx.abortStream()
+    else ctx.sendError(e)
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * One request's state. uWS request objects are valid only during the synchronous part of a
+ * handler, so everything needed later (method, path, query, headers) is copied here first.
+ * The response may be written once (`send*`) or streamed (`stream()`), and `signal` aborts
+ * when the client goes away, so sources can stop their work.
+ */
+import crypto from 'node:crypto'
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js'
+import { SluiceError } from '../../proto/errors.js'
+import type { Principal } from '../auth/principal.js'
+import { errorBody, statusLine } from './errors.js'
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export class RequestContext {
+  readonly method: string
+  readonly path: string
+  readonly rawQuery: string
+  readonly headers = new Map<string, string>()
+  readonly requestId: string
+  readonly startedAt = process.hrtime.bigint()
+  readonly #abort = new AbortController()
+  params: Record<string, string> = {}
+  route = 'unmatched'
+  principal: Principal | null = null
+  status = 0
+  bytesOut = 0
+  /** true once the status line went out: later failures cannot change the status */
+  headersSent = false
+  finished = false
+  #onFinish: (() => void) | null = null
+
+  constructor(readonly res: HttpResponse, req: HttpRequest) {
+    this.method = req.getCaseSensitiveMethod().toUpperCase()
+    this.path = req.getUrl()
+    this.rawQuery = req.getQuery() ?? ''
+    req.forEach((k, v) => this.headers.set(k, v))
+    const given = this.headers.get('x-request-id')
+    this.requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID()
+    res.onAborted(() => {
+      this.finished = true
+      this.#abort.abort(new SluiceError(499, 'client_closed', 'client closed the connection'))
+      this.#finish()
+    })
+  }
+
+  get signal(): AbortSignal { return this.#abort.signal }
+  get aborted(): boolean { return this.#abort.signal.aborted }
+
+  header(name: string): string | undefined { return this.headers.get(name) }
+
+  /** Query parameters, percent-decoded, in order, repeats kept. */
+  queryEntries(): [string, string][] {
+    return [...new URLSearchParams(this.rawQuery)]
+  }
+
+  query(name: string): string | null {
+    return new URLSearchParams(this.rawQuery).get(name)
+  }
+
+  onFinish(cb: () => void): void { this.#onFinish = cb }
+
+  #finish(): void {
+    const cb = this.#onFinish
+    this.#onFinish = null
+    cb?.()
+  }
+
+  /** Writes a whole response. */
+  send(status: number, body: string | Uint8Array, contentType: string, extraHeaders: Record<string, string> = {}): void {
+    if (this.finished) return
+    this.status = status
+    this.res.cork(() => {
+      this.res.writeStatus(statusLine(status))
+      this.res.writeHeader('Content-Type', contentType)
+      this.res.writeHeader('X-Request-Id', this.requestId)
+      for (const [k, v] of Object.entries(extraHeaders)) this.res.writeHeader(k, v)
+      this.res.end(body)
+    })
+    this.bytesOut += typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength
+    this.headersSent = true
+    this.finished = true
+    this.#finish()
+  }
+
+  sendJson(status: number, value: unknown, extraHeaders?: Record<string, string>): void {
+    this.send(status, JSON.stringify(value), 'application/json', extraHeaders)
+  }
+
+  sendError(err: SluiceError): void {
+    const headers: Record<string, string> = {}
+    if (err.status === 401) headers['WWW-Authenticate'] = 'Bearer'
+    this.sendJson(err.status, errorBody(err, this.requestId), headers)
+  }
+
+  /** Starts a streamed (chunked) response. */
+  beginStream(status: number, contentType: string, extraHeaders: Record<string, string> = {}): void {
+    if (this.finished) return
+    this.status = status
+    this.res.cork(() => {
+      this.res.writeStatus(statusLine(status))
+      this.res.writeHeader('Content-Type', contentType)
+      this.res.writeHeader('X-Request-Id', this.requestId)
+      for (const [k, v] of Object.entries(extraHeaders)) this.res.writeHeader(k, v)
+    })
+    this.headersSent = true
+  }
+
+  /**
+   * Writes one chunk; resolves once the socket can take more (uWS keeps what it could not
+   * send yet, and `onWritable` fires when the buffer drained). Rejects if the client left.
+   */
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.finished) throw this.signal.reason ?? new SluiceError(499, 'client_closed', 'response finished')
+    let ok = true
+    this.res.cork(() => { ok = this.res.write(chunk) })
+    this.bytesOut += chunk.byteLength
+    if (ok) return
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(this.signal.reason)
+      this.signal.addEventListener('abort', onAbort, { once: true })
+      this.res.onWritable(() => {
+        this.signal.removeEventListener('abort', onAbort)
+        resolve()
+        return true
+      })
+    })
+  }
+
+  /** Ends a streamed response cleanly. */
+  endStream(): void {
+    if (this.finished) return
+    this.res.cork(() => this.res.end())
+    this.finished = true
+    this.#finish()
+  }
+
+  /** Aborts the connection without the final chunk: the client sees a failed transfer, never a clean end. */
+  abortStream(): void {
+    if (this.finished) return
+    this.finished = true
+    this.res.close()
+    this.#finish()
+  }
+}

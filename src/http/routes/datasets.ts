@@ -1,0 +1,72 @@
+/** Dataset catalog endpoints: list/search, get, patch (description, settings), delete. */
+import fs from 'node:fs'
+import path from 'node:path'
+import { datasetNotFound, invalidParameter, badRequest } from '../../../proto/errors.js'
+import { SORTS, validateSettings, type Dataset, type DatasetSort } from '../../catalog/index.js'
+import { assertCanWrite } from '../../auth/permissions.js'
+import type { RequestContext } from '../context.js'
+import type { Route } from '../router.js'
+import type { Services } from '../services.js'
+import { enumParam, intParam } from '../params.js'
+import { datasetView } from '../views.js'
+
+/** The dataset named in the path, in the caller's org, or 404. */
+export function requireDataset(ctx: RequestContext, s: Services): Dataset {
+  const name = ctx.params.name
+  const d = s.datasets.get(ctx.principal!.org, name)
+  if (!d) throw datasetNotFound(name)
+  return d
+}
+
+export const datasetRoutes: Route[] = [
+  {
+    method: 'GET', path: '/api/datasets', auth: true, body: false,
+    handler: async (ctx, s) => {
+      const q = new URLSearchParams(ctx.rawQuery)
+      const limit = intParam(q.get('limit'), 'limit', { def: 50, max: 200, clamp: true })
+      const offset = intParam(q.get('offset'), 'offset', { def: 0 })
+      const sort = enumParam(q.get('sort'), 'sort', Object.keys(SORTS) as DatasetSort[], 'name')
+      const text = q.get('q')
+      if (text !== null && text.length > 200) throw invalidParameter('q', 'at most 200 characters')
+      const { total, items } = s.datasets.list(ctx.principal!.org, { limit, offset, sort, q: text || null })
+      ctx.sendJson(200, { total, limit, offset, items: items.map(datasetView) })
+    },
+  },
+  {
+    method: 'GET', path: '/api/datasets/{name}', auth: true, body: false,
+    handler: async (ctx, s) => ctx.sendJson(200, datasetView(requireDataset(ctx, s))),
+  },
+  {
+    method: 'PATCH', path: '/api/datasets/{name}', auth: true, body: true,
+    handler: async (ctx, s, body) => {
+      const d = requireDataset(ctx, s)
+      assertCanWrite(ctx.principal!)
+      const patch = await body!.readJson()
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw badRequest('body must be a JSON object')
+      for (const key of Object.keys(patch)) {
+        if (key !== 'description' && key !== 'settings') throw invalidParameter(key, 'only "description" and "settings" can be changed')
+      }
+      const p = patch as { description?: unknown; settings?: unknown }
+      if (p.description !== undefined) {
+        if (typeof p.description !== 'string' || p.description.length > 10_000) throw invalidParameter('description', 'must be a string of at most 10000 characters')
+        d.description = p.description
+      }
+      if (p.settings !== undefined) d.settings = validateSettings(p.settings, d.schema)
+      d.updatedAt = new Date().toISOString()
+      s.datasets.update(d)
+      ctx.sendJson(200, datasetView(d))
+    },
+  },
+  {
+    method: 'DELETE', path: '/api/datasets/{name}', auth: true, body: false,
+    handler: async (ctx, s) => {
+      const d = requireDataset(ctx, s)
+      assertCanWrite(ctx.principal!)
+      s.datasets.delete(d.id)
+      // Managed tables (uploads, imports) are ours to delete; registered tables stay (API.md, Files on disk).
+      const managedRoot = path.join(s.config.dataDir, 'tables')
+      if (d.tablePath && path.dirname(d.tablePath) === managedRoot) await fs.promises.rm(d.tablePath, { recursive: true, force: true })
+      ctx.send(204, '', 'application/json')
+    },
+  },
+]

@@ -1,0 +1,63 @@
+/** Preview and explore: validated plan → dataset source → streamed result. */
+import { typeName, type ColumnMeta } from '../../../proto/types.js'
+import type { Plan, OutputFormat, ReadAt } from '../../../proto/plan.js'
+import { SluiceError, invalidParameter } from '../../../proto/errors.js'
+import { parseExploreBody, parseExploreParams } from '../../query/index.js'
+import { exploreDeltaTable } from '../../connectors/lakehouse.js'
+import type { Dataset } from '../../catalog/index.js'
+import type { RequestContext } from '../context.js'
+import type { Route } from '../router.js'
+import type { Services } from '../services.js'
+import { requireDataset } from './datasets.js'
+import { negotiateFormat, streamResult } from '../result-stream.js'
+import { intParam } from '../params.js'
+
+const PREVIEW_DEFAULT = 100
+const PREVIEW_MAX = 10_000
+
+function outputColumns(plan: Plan): ColumnMeta[] {
+  return plan.select.map((s) => ({
+    name: s.name, type: typeName(s), logical: s.type, masked: false, precision: s.precision, scale: s.scale,
+  }))
+}
+
+async function runExplore(ctx: RequestContext, s: Services, d: Dataset, plan: Plan, format: OutputFormat | null, readAt: ReadAt): Promise<void> {
+  if (s.draining.value) throw new SluiceError(503, 'overloaded', 'server is shutting down')
+  const fmt = negotiateFormat(format, ctx.header('accept'))
+  if (!d.tablePath) throw new SluiceError(422, 'unsupported_table', `dataset "${d.name}" has no readable table`)
+  const source = exploreDeltaTable(s.pool, d.tablePath, { plan, columns: outputColumns(plan), format: fmt, readAt, signal: ctx.signal })
+  await streamResult(ctx, fmt, source, s.log)
+}
+
+export const exploreRoutes: Route[] = [
+  {
+    method: 'GET', path: '/api/datasets/{name}/explore', auth: true, body: false,
+    handler: async (ctx, s) => {
+      const d = requireDataset(ctx, s)
+      const { plan, format, readAt } = parseExploreParams(ctx.queryEntries(), d.schema)
+      await runExplore(ctx, s, d, plan, format, readAt)
+    },
+  },
+  {
+    method: 'POST', path: '/api/datasets/{name}/explore', auth: true, body: true,
+    handler: async (ctx, s, body) => {
+      const d = requireDataset(ctx, s)
+      const json = await body!.readJson()
+      const { plan, format, readAt } = parseExploreBody(json ?? {}, d.schema)
+      await runExplore(ctx, s, d, plan, format ?? (ctx.query('format') as OutputFormat | null), readAt)
+    },
+  },
+  {
+    method: 'GET', path: '/api/datasets/{name}/preview', auth: true, body: false,
+    handler: async (ctx, s) => {
+      const d = requireDataset(ctx, s)
+      const entries = ctx.queryEntries()
+      const allowed = new Set(['limit', 'format', 'version', 'as_of'])
+      for (const [k] of entries) if (!allowed.has(k)) throw invalidParameter(k, 'preview takes only limit, format, version and as_of')
+      const limit = intParam(ctx.query('limit'), 'limit', { def: PREVIEW_DEFAULT, min: 1, max: PREVIEW_MAX })
+      const rest = entries.filter(([k]) => k !== 'limit')
+      const { plan, format, readAt } = parseExploreParams([...rest, ['limit', String(limit)]], d.schema)
+      await runExplore(ctx, s, d, plan, format, readAt)
+    },
+  },
+]

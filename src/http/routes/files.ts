@@ -1,0 +1,119 @@
+/** File upload (→ new Delta table) and file preview (nothing committed). */
+import fs from 'node:fs'
+import path from 'node:path'
+import { SluiceError, badRequest, invalidParameter, payloadTooLarge } from '../../../proto/errors.js'
+import type { CsvOptions, CsvPreviewResult } from '../../../proto/ingest.js'
+import type { LogicalType } from '../../../proto/types.js'
+import { typeName } from '../../../proto/types.js'
+import { validateDatasetName } from '../../catalog/index.js'
+import { assertCanCreate } from '../../auth/permissions.js'
+import { createDatasetFromUpload } from '../../jobs/upload.js'
+import { jobView } from '../../jobs/runner.js'
+import { WORKERS } from '../../pool.js'
+import { receiveMultipart, type ReceivedForm } from '../multipart.js'
+import type { BodyReader } from '../body.js'
+import type { RequestContext } from '../context.js'
+import type { Route } from '../router.js'
+import type { Services } from '../services.js'
+import { boolParam, intParam } from '../params.js'
+import { datasetView } from '../views.js'
+
+const ENGINE_INFO = 'Sluice/0.1.0'
+const CSV_TYPES: LogicalType[] = ['string', 'int64', 'float64', 'boolean', 'date', 'timestamp']
+const DELIMITERS: Record<string, string> = { ',': ',', ';': ';', '|': '|', '\t': '\t', tab: '\t', '\\t': '\t' }
+const FORM_FIELDS = new Set(['name', 'description', 'delimiter', 'header', 'columns', 'async', 'limit'])
+
+/** Receives the multipart body after the cheap checks (Content-Length against the limit). */
+async function receiveUpload(ctx: RequestContext, s: Services, body: BodyReader): Promise<ReceivedForm & { file: NonNullable<ReceivedForm['file']> }> {
+  const max = s.config.maxUploadBytes
+  const declared = ctx.header('content-length')
+  // The multipart envelope adds a little to the file's size; allow 64 KiB of it.
+  if (declared && Number(declared) > max + 65_536) throw payloadTooLarge(max)
+  const contentType = ctx.header('content-type') ?? ''
+  if (!contentType.toLowerCase().startsWith('multipart/form-data')) throw badRequest('send the file as multipart/form-data with a "file" part')
+  const form = await receiveMultipart(body, contentType, { tmpDir: path.join(s.config.dataDir, 'tmp'), maxFileBytes: max })
+  if (!form.file) throw badRequest('the form has no "file" part')
+  return form as ReceivedForm & { file: NonNullable<ReceivedForm['file']> }
+}
+
+/** Form fields win over query parameters of the same name. */
+function optionValue(ctx: RequestContext, form: ReceivedForm, key: string): string | null {
+  return form.fields[key] ?? ctx.query(key)
+}
+
+function csvOptions(ctx: RequestContext, form: ReceivedForm): CsvOptions {
+  for (const k of Object.keys(form.fields)) if (!FORM_FIELDS.has(k)) throw invalidParameter(k, 'unknown form field')
+  const opts: CsvOptions = {}
+  const delimiter = optionValue(ctx, form, 'delimiter')
+  if (delimiter !== null && delimiter !== '') {
+    const d = DELIMITERS[delimiter]
+    if (!d) throw invalidParameter('delimiter', 'must be one of , ; | tab')
+    opts.delimiter = d
+  }
+  const header = optionValue(ctx, form, 'header')
+  if (header !== null && header !== '') opts.header = boolParam(header, 'header', true)
+  const columns = optionValue(ctx, form, 'columns')
+  if (columns !== null && columns !== '') {
+    let parsed: unknown
+    try { parsed = JSON.parse(columns) } catch { throw invalidParameter('columns', 'must be a JSON object such as {"zip":"string"}') }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidParameter('columns', 'must be a JSON object of column name to type')
+    for (const [name, type] of Object.entries(parsed)) {
+      if (!CSV_TYPES.includes(type as LogicalType)) throw invalidParameter('columns', `type of "${name}" must be one of ${CSV_TYPES.join(', ')}`)
+    }
+    opts.columns = parsed as Record<string, LogicalType>
+  }
+  return opts
+}
+
+export const fileRoutes: Route[] = [
+  {
+    method: 'POST', path: '/api/datasets/file/upload', auth: true, body: true,
+    handler: async (ctx, s, body) => {
+      const p = ctx.principal!
+      assertCanCreate(p)
+      const form = await receiveUpload(ctx, s, body!)
+      try {
+        const name = validateDatasetName(optionValue(ctx, form, 'name'))
+        const description = optionValue(ctx, form, 'description') ?? ''
+        if (description.length > 10_000) throw invalidParameter('description', 'at most 10000 characters')
+        const options = csvOptions(ctx, form)
+        const isAsync = boolParam(optionValue(ctx, form, 'async'), 'async', false)
+        if (s.datasets.isNameTaken(p.org, name)) throw new SluiceError(409, 'dataset_name_taken', `a dataset named "${name}" already exists`)
+        const input = { name, description, file: form.file, options }
+        const deps = { dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, engineInfo: ENGINE_INFO }
+        if (isAsync) {
+          const job = s.jobs.start(p, 'upload', name, (jc) => createDatasetFromUpload(deps, p, input, jc, jc.signal).then(datasetView))
+          ctx.sendJson(202, { job: jobView(job) })
+          return
+        }
+        const dataset = await createDatasetFromUpload(deps, p, input, null, ctx.signal)
+        ctx.sendJson(201, datasetView(dataset))
+      } catch (err) {
+        await fs.promises.rm(form.file.path, { force: true })
+        throw err
+      }
+    },
+  },
+  {
+    method: 'POST', path: '/api/datasets/file/preview', auth: true, body: true,
+    handler: async (ctx, s, body) => {
+      assertCanCreate(ctx.principal!)
+      const form = await receiveUpload(ctx, s, body!)
+      try {
+        const options = csvOptions(ctx, form)
+        const limit = intParam(optionValue(ctx, form, 'limit'), 'limit', { def: 100, min: 1, max: 10_000 })
+        const r = await s.pool.run<CsvPreviewResult>(WORKERS.ingestCsv, { kind: 'csv-preview', file: form.file.path, options, limit }, { signal: ctx.signal })
+        // rowsJson is produced by the worker (encoding rows is per-row work): splice it in as is.
+        const head = JSON.stringify({
+          dialect: r.dialect,
+          columns: r.fields.map((f) => ({ name: f.name, type: typeName(f), nullable: f.nullable })),
+          row_count: r.rowCount,
+          warnings: r.warnings,
+        })
+        ctx.send(200, `${head.slice(0, -1)},"rows":${r.rowsJson}}`, 'application/json')
+      } finally {
+        await fs.promises.rm(form.file.path, { force: true })
+      }
+    },
+  },
+]

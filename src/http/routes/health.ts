@@ -1,0 +1,28 @@
+import fs from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { Route } from '../router.js'
+
+const OPENAPI_FILE = fileURLToPath(new URL('../../../../proto/openapi.json', import.meta.url))
+let openapiCache: string | null = null
+
+export const healthRoutes: Route[] = [
+  {
+    method: 'GET', path: '/healthz', auth: false, body: false,
+    handler: async (ctx) => ctx.sendJson(200, { status: 'ok' }),
+  },
+  {
+    method: 'GET', path: '/readyz', auth: false, body: false,
+    handler: async (ctx, s) => {
+      const checks = { catalog: s.datasets.ping(), workers: s.pool.threads > 0, draining: s.draining.value }
+      const ready = checks.catalog && checks.workers && !checks.draining
+      ctx.sendJson(ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks })
+    },
+  },
+  {
+    method: 'GET', path: '/openapi.json', auth: false, body: false,
+    handler: async (ctx) => {
+      openapiCache ??= fs.readFileSync(OPENAPI_FILE, 'utf8')
+      ctx.send(200, openapiCache, 'application/json')
+    },
+  },
+]

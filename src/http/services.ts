@@ -1,0 +1,19 @@
+/** What route handlers may use: built once in src/main.ts. */
+import type { Config } from '../config.js'
+import type { Logger } from '../log.js'
+import type { DatasetStore, JobStore } from '../catalog/index.js'
+import type { WorkerPool } from '../pool.js'
+import type { TokenVerifier } from '../auth/verify.js'
+import type { JobRunner } from '../jobs/runner.js'
+
+export interface Services {
+  config: Config
+  log: Logger
+  datasets: DatasetStore
+  jobStore: JobStore
+  jobs: JobRunner
+  pool: WorkerPool
+  verifier: TokenVerifier
+  /** flips to true when SIGTERM arrives: new streams are refused, running ones finish */
+  draining: { value: boolean }
+}

@@ -1,0 +1,88 @@
+/**
+ * Uploaded file → new Delta table (version 0) → catalog entry of kind `upload`.
+ * Parsing and Parquet writing run in a worker into a temp folder; only a complete table is
+ * moved into place, committed and then registered, and any failure removes everything it
+ * made (temp folder, table folder, uploaded file), so nothing is left half-written.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { MessageChannel } from 'node:worker_threads'
+import { SluiceError } from '../../proto/errors.js'
+import type { CsvIngestResult, CsvOptions } from '../../proto/ingest.js'
+import type { Field } from '../../proto/types.js'
+import type { Principal } from '../auth/principal.js'
+import type { Dataset, DatasetStore } from '../catalog/index.js'
+import { commitActions, createTableActions } from '../lakehouse/index.js'
+import { WORKERS, type WorkerPool } from '../pool.js'
+import type { JobContext } from './runner.js'
+
+export interface UploadInput {
+  name: string
+  description: string
+  file: { path: string; filename: string; bytes: number }
+  options: CsvOptions
+}
+
+export interface UploadDeps { dataDir: string; pool: WorkerPool; datasets: DatasetStore; engineInfo: string }
+
+export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, input: UploadInput, job: JobContext | null, signal: AbortSignal): Promise<Dataset> {
+  const id = deps.datasets.newId()
+  const workDir = path.join(deps.dataDir, 'tmp', `ingest-${id}`)
+  const tableDir = path.join(deps.dataDir, 'tables', id)
+  let committed = false
+  const progress = new MessageChannel()
+  progress.port1.on('message', (m: { phase: string; bytesRead: number; totalBytes: number; rowsParsed: number }) => {
+    // Two passes over the file (types, then data): each is half of the work.
+    const half = m.totalBytes > 0 ? Math.min(1, m.bytesRead / m.totalBytes) : 0
+    const percent = Math.floor((m.phase === 'writing' ? 50 + half * 45 : half * 50))
+    job?.progress({ phase: m.phase, percent, bytes_read: m.bytesRead, bytes_total: m.totalBytes, rows_parsed: m.rowsParsed })
+  })
+  try {
+    fs.mkdirSync(workDir, { recursive: true })
+    job?.progress({ phase: 'parsing', percent: 0, bytes_received: input.file.bytes })
+    const result = await deps.pool.run<CsvIngestResult>(WORKERS.ingestCsv, {
+      kind: 'csv-ingest', file: input.file.path, options: input.options, outDir: workDir, progress: progress.port2,
+    }, { signal, transferList: [progress.port2] })
+    signal.throwIfAborted()
+    job?.progress({ phase: 'committing', percent: 96, rows_parsed: result.rowCount })
+    if (deps.datasets.isNameTaken(p.org, input.name)) throw new SluiceError(409, 'dataset_name_taken', `a dataset named "${input.name}" already exists`)
+
+    fs.mkdirSync(tableDir, { recursive: true })
+    for (const f of result.files) fs.renameSync(path.join(workDir, f.name), path.join(tableDir, f.name))
+    const totalBytes = result.files.reduce((n, f) => n + f.size, 0)
+    const actions = createTableActions({
+      schema: result.fields,
+      partitionColumns: [],
+      files: result.files.map((f) => ({ path: f.name, size: f.size, stats: f.stats })),
+      operation: 'WRITE',
+      operationParameters: { mode: 'ErrorIfExists', partitionBy: '[]' },
+      operationMetrics: { numFiles: String(result.files.length), numOutputRows: String(result.rowCount), numOutputBytes: String(totalBytes) },
+      engineInfo: deps.engineInfo,
+      userName: p.sub,
+      description: input.description,
+    })
+    signal.throwIfAborted()
+    await commitActions(tableDir, 0, actions)
+    const now = new Date().toISOString()
+    const dataset: Dataset = {
+      id, org: p.org, name: input.name, kind: 'upload', description: input.description,
+      schema: result.fields as Field[], settings: {},
+      provenance: {
+        source: 'upload', file: { name: input.file.filename, bytes: input.file.bytes },
+        dialect: result.dialect, warnings: result.warnings,
+        ...(job ? { job: job.id } : {}),
+      },
+      tablePath: tableDir, currentVersion: 0, rowCount: result.rowCount,
+      createdBy: p.sub, createdAt: now, updatedAt: now,
+    }
+    signal.throwIfAborted()
+    deps.datasets.insert(dataset)
+    committed = true
+    return dataset
+  } finally {
+    progress.port1.close()
+    await fs.promises.rm(workDir, { recursive: true, force: true })
+    await fs.promises.rm(input.file.path, { force: true })
+    if (!committed) await fs.promises.rm(tableDir, { recursive: true, force: true })
+  }
+}

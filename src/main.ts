@@ -1,0 +1,94 @@
+/**
+ * Starts Sluice: config → logger → catalog → worker pool → HTTP. On SIGTERM/SIGINT it stops
+ * accepting, lets in-flight requests finish (cancelling streams after a grace period),
+ * cancels jobs, then closes the pool and the catalog.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { loadConfig } from './config.js'
+import { createLogger } from './log.js'
+import { assertNativeUws } from './uws-check.js'
+import { openCatalogDb, DatasetStore, JobStore } from './catalog/index.js'
+import { WorkerPool } from './pool.js'
+import { TokenVerifier, mintToken } from './auth/verify.js'
+import { loadOrCreateSecret } from './auth/secret.js'
+import { JobRunner } from './jobs/runner.js'
+import { startHttp } from './http/app.js'
+import { buildRouter } from './http/routes/index.js'
+import type { Services } from './http/services.js'
+
+const SHUTDOWN_GRACE_MS = 10_000
+
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const log = createLogger(config.logLevel)
+  try {
+    assertNativeUws()
+  } catch (err) {
+    log.fatal((err as Error).message)
+    console.error((err as Error).message)
+    process.exit(1)
+  }
+
+  fs.mkdirSync(config.dataDir, { recursive: true })
+  // Temp files of a previous process (killed mid-upload) are never resumed: clear them.
+  fs.rmSync(path.join(config.dataDir, 'tmp'), { recursive: true, force: true })
+
+  let secret = config.jwtSecret
+  let printToken = false
+  if (!secret && !config.jwtJwksFile) {
+    const s = loadOrCreateSecret(config.dataDir)
+    secret = s.secret
+    printToken = s.created || process.env.SLUICE_PRINT_TOKEN === '1'
+  }
+
+  const db = openCatalogDb(config.dataDir)
+  const jobStore = new JobStore(db)
+  const orphans = jobStore.failOrphans(new Date().toISOString())
+  if (orphans > 0) log.warn({ jobs: orphans }, 'marked jobs of a previous process as failed')
+
+  const pool = new WorkerPool(config.workerThreads)
+  const services: Services = {
+    config, log, pool, jobStore,
+    datasets: new DatasetStore(db),
+    jobs: new JobRunner(jobStore, log),
+    verifier: new TokenVerifier({ secret, jwksFile: config.jwtJwksFile, issuer: config.jwtIssuer, audience: config.jwtAudience }),
+    draining: { value: false },
+  }
+  const server = await startHttp(buildRouter(), services)
+  log.info({ port: server.port, data_dir: config.dataDir, workers: config.workerThreads }, 'sluice listening')
+  // A machine-readable line for tests and scripts that start the server on port 0.
+  process.stdout.write(JSON.stringify({ msg: 'listening', port: server.port }) + '\n')
+
+  if (printToken && secret) {
+    const token = await mintToken(secret, { sub: 'admin', org: 'default', roles: ['admin', 'editor'] }, 30 * 24 * 3600)
+    process.stderr.write(`\nSluice is up on http://localhost:${server.port}\n`
+      + `A signing secret was created at ${path.join(config.dataDir, 'jwt-secret')}. Admin token (org "default", 30 days):\n\n`
+      + `  export TOKEN=${token}\n\n`
+      + `  curl -H "Authorization: Bearer $TOKEN" http://localhost:${server.port}/api/datasets\n\n`
+      + `Mint more with: npx sluice token --org default --sub alice --roles editor\n\n`)
+  }
+
+  let stopping = false
+  const shutdown = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    services.draining.value = true
+    server.stopListening()
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS
+    while (server.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    await services.jobs.cancelAll()
+    await pool.close()
+    db.close()
+    log.info('stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,50 @@
+/**
+ * The one piscina pool. Workers parse uploads, scan and aggregate Parquet, encode output
+ * and write Parquet; the main thread only routes, plans and moves bytes.
+ */
+import { Piscina } from 'piscina'
+import { fileURLToPath } from 'node:url'
+import { SluiceError, type TaskResult } from '../proto/errors.js'
+
+/** Task modules, resolved next to this file in the build output (dist/workers/*.js). */
+export const WORKERS = {
+  scan: fileURLToPath(new URL('../workers/scan.js', import.meta.url)),
+  ingestCsv: fileURLToPath(new URL('../workers/ingest-csv.js', import.meta.url)),
+} as const
+
+export class WorkerPool {
+  readonly #pool: Piscina
+
+  constructor(threads: number) {
+    this.#pool = new Piscina({
+      minThreads: Math.min(threads, 2),
+      maxThreads: threads,
+      idleTimeout: 60_000,
+      // Queue instead of failing when every worker is busy; requests wait their turn.
+      maxQueue: 'auto',
+    })
+  }
+
+  get threads(): number { return this.#pool.threads.length }
+
+  /**
+   * Runs a task module and unwraps its TaskResult: a failure returned as data becomes a
+   * SluiceError again (classes do not cross threads). A worker crash becomes a 500.
+   */
+  async run<T>(filename: string, task: unknown, opts: { signal?: AbortSignal; transferList?: Transferable[] } = {}): Promise<T> {
+    let result: TaskResult<T>
+    try {
+      result = await this.#pool.run(task, { filename, signal: opts.signal, transferList: opts.transferList as never })
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw opts.signal?.reason ?? err
+      if ((err as Error).message?.includes('Task queue is at limit')) throw new SluiceError(503, 'overloaded', 'all workers are busy, try again')
+      throw err
+    }
+    if (result.ok) return result.value
+    throw new SluiceError(result.status, result.code, result.message)
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close({ force: true })
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Scan task: read Parquet files (only the plan's columns, one row group at a time), execute
+ * the plan, encode the output format, and send bytes to the main thread as it grants
+ * credit (protocol in proto/scan.ts). Cancel stops the scan between batches.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import type { Batch, Column } from '../proto/batch.js'
+import type { Field } from '../proto/types.js'
+import type { Literal } from '../proto/plan.js'
+import { toTaskFailure } from '../proto/errors.js'
+import type { MainToScan, ScanFile, ScanTask, ScanToMain } from '../proto/scan.js'
+import { readParquetBatches } from './kernels/parquet-read.js'
+import { executePlan } from './kernels/execute.js'
+import { createEncoder } from './kernels/encode.js'
+import { constantColumn } from './kernels/constant.js'
+
+/** Sends chunks only while it holds credit; `cancelled` flips on a cancel message. */
+class CreditedPort {
+  credit: number
+  cancelled = false
+  #wake: (() => void) | null = null
+
+  constructor(private readonly port: MessagePort, initial: number) {
+    this.credit = initial
+    port.on('message', (m: MainToScan) => {
+      if (m.type === 'credit') this.credit += m.chunks
+      else this.cancelled = true
+      const w = this.#wake
+      this.#wake = null
+      w?.()
+    })
+  }
+
+  async send(bytes: Uint8Array): Promise<void> {
+    while (this.credit <= 0 && !this.cancelled) await new Promise<void>((r) => { this.#wake = r })
+    if (this.cancelled) return
+    this.credit--
+    // Copy into an exactly-sized buffer we can transfer (encoders may return views).
+    const ab = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+      ? bytes.buffer
+      : bytes.slice().buffer as ArrayBuffer
+    this.post({ type: 'chunk', bytes: ab }, [ab])
+  }
+
+  post(m: ScanToMain, transfer: ArrayBuffer[] = []): void {
+    this.port.postMessage(m, transfer)
+  }
+
+  close(): void { this.port.close() }
+}
+
+async function* fileBatches(files: ScanFile[], fields: Field[], columns: string[], partitionColumns: Set<string>, isCancelled: () => boolean): AsyncGenerator<Batch> {
+  const fileFields = fields.filter((f) => columns.includes(f.name) && !partitionColumns.has(f.name))
+  const wanted = fields.filter((f) => columns.includes(f.name))
+  for (const file of files) {
+    for await (const batch of readParquetBatches(file.path, { fields: fileFields })) {
+      if (isCancelled()) return
+      if (partitionColumns.size === 0) {
+        yield batch
+        continue
+      }
+      const byName = new Map(batch.columns.map((c) => [c.name, c]))
+      const cols: Column[] = wanted.map((f) => byName.get(f.name)
+        ?? constantColumn(f, (file.partitionValues?.[f.name] ?? null) as Literal | null, batch.length))
+      yield { length: batch.length, columns: cols }
+    }
+  }
+}
+
+export default async function scan(task: ScanTask): Promise<{ ok: true; value: null }> {
+  const port = new CreditedPort(task.port, task.initialCredit)
+  try {
+    const partitionColumns = new Set<string>()
+    for (const f of task.files) for (const k of Object.keys(f.partitionValues ?? {})) partitionColumns.add(k)
+    const encoder = createEncoder(task.format, task.columns)
+    const source = fileBatches(task.files, task.fields, task.plan.columns, partitionColumns, () => port.cancelled)
+    const inputFields = task.fields.filter((f) => task.plan.columns.includes(f.name))
+    let rowCount = 0
+    // The start bytes wait for the first batch (or the end), so an error before any output
+    // can still become a proper HTTP error status on the main thread.
+    let pending: Uint8Array | null = encoder.start()
+    for await (const out of executePlan(task.plan, inputFields, source, { batchRows: task.batchRows })) {
+      if (port.cancelled) break
+      rowCount += out.length
+      const bytes = encoder.batch(out)
+      await port.send(pending ? concat(pending, bytes) : bytes)
+      pending = null
+    }
+    if (!port.cancelled) {
+      const end = encoder.end(rowCount)
+      await port.send(pending ? concat(pending, end) : end)
+      port.post({ type: 'done', rowCount })
+    }
+  } catch (err) {
+    port.post({ type: 'error', failure: toTaskFailure(err) })
+  } finally {
+    port.close()
+  }
+  return { ok: true, value: null }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength)
+  out.set(a, 0)
+  out.set(b, a.byteLength)
+  return out
+}
