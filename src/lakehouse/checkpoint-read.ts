@@ -93,10 +93,17 @@ async function readPart(file: string, version: number, out: Action[]): Promise<n
   }
 }
 
+/** A checkpoint that cannot be read (damaged, partially written, unknown layout). */
+export class CheckpointReadError extends SluiceError {
+  constructor(readonly version: number, cause: unknown) {
+    super(422, 'unsupported_table', `checkpoint ${version} cannot be read`, undefined, { cause })
+  }
+}
+
 /**
  * Reads every part of a checkpoint into actions.
- * Throws `422 unsupported_table` (with the parquet error as `cause`) when a part cannot be
- * read; replay then falls back to an older checkpoint or to the JSON commits.
+ * Throws `CheckpointReadError` (`422 unsupported_table`, the original error as `cause`) when a
+ * part cannot be read; replay then falls back to an older checkpoint or to the JSON commits.
  */
 export async function readCheckpoint(set: CheckpointSet): Promise<CheckpointContents> {
   const actions: Action[] = []
@@ -105,8 +112,7 @@ export async function readCheckpoint(set: CheckpointSet): Promise<CheckpointCont
     try {
       rowCount += await readPart(file, set.version, actions)
     } catch (err) {
-      if (err instanceof SluiceError) throw err
-      throw new SluiceError(422, 'unsupported_table', `checkpoint ${set.version} cannot be read`, undefined, { cause: err })
+      throw new CheckpointReadError(set.version, err)
     }
   }
   return { version: set.version, actions, rowCount }

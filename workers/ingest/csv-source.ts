@@ -103,15 +103,19 @@ export class CsvScanner {
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         const bad = utf8.check(chunk)
-        if (bad >= 0) failure = await utf8Failure(this.file, base + bytesRead + bad, failure)
-        if (!failure) parse(chunk, false)
+        if (bad === null) {
+          parse(chunk, false)
+        } else {
+          // records before the bad byte may hold an earlier problem: report the first one
+          if (bad > 0) parse(chunk.subarray(0, bad), false)
+          failure ??= utf8Failure(base + bytesRead + bad)
+        }
         if (failure) break
         bytesRead += chunk.length
         await handlers.onChunk?.(base + bytesRead)
       }
       if (!failure) {
-        const bad = utf8.finish()
-        if (bad >= 0) failure = await utf8Failure(this.file, base + bytesRead + bad, failure)
+        if (!utf8.finish()) failure = utf8Failure(base + bytesRead - utf8.carried)
       }
       if (!failure) parse(undefined, true)
     } finally {
@@ -131,32 +135,38 @@ function describeParseError(err: Error): string {
   }
 }
 
-async function utf8Failure(file: string, offset: number, earlier: { offset: number; message: string } | null) {
-  if (earlier && earlier.offset <= offset) return earlier
+function utf8Failure(offset: number): { offset: number; message: string } {
   return { offset, message: `the file is not valid UTF-8 (byte offset ${offset}); upload it as UTF-8` }
 }
 
 /**
  * Incremental UTF-8 validation with node's isUtf8 (simdutf): a character split across chunks
- * is carried into the next check. Returns the chunk-relative offset of the first invalid
- * byte, or -1.
+ * is carried into the next check.
  */
 class Utf8Checker {
   #carry: Buffer = Buffer.alloc(0)
 
-  check(chunk: Buffer): number {
+  get carried(): number {
+    return this.#carry.length
+  }
+
+  /**
+   * null when valid so far, else the chunk-relative offset of the first invalid byte
+   * (negative when it lies in the carried bytes of the previous chunk).
+   */
+  check(chunk: Buffer): number | null {
     const carryLen = this.#carry.length
     const data = carryLen ? Buffer.concat([this.#carry, chunk]) : chunk
     const cut = completePrefix(data)
     const body = data.subarray(0, cut)
     this.#carry = Buffer.from(data.subarray(cut))
-    if (isUtf8(body)) return -1
+    if (isUtf8(body)) return null
     return firstInvalid(body) - carryLen
   }
 
-  /** At the end of the file: a carried partial character is invalid. */
-  finish(): number {
-    return this.#carry.length ? 0 : -1
+  /** At the end of the file: false when a partial character is left over. */
+  finish(): boolean {
+    return this.#carry.length === 0
   }
 }
 
@@ -182,7 +192,6 @@ function firstInvalid(b: Uint8Array): number {
     else if (c >= 0xe0 && c <= 0xef) { n = 2; min = 0x800 }
     else if (c >= 0xf0 && c <= 0xf4) { n = 3; min = 0x10000 }
     else return i
-    if (i + n >= b.length + 0 && i + n > b.length - 1 + 1) return i
     let cp = c & (0x3f >> n)
     for (let j = 1; j <= n; j++) {
       const d = b[i + j]
