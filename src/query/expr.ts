@@ -61,8 +61,9 @@ export function formatExpr(e: Expr): string {
   return e.column === null ? `${e.fn}()` : `${writeName(e.column)}.${e.fn}()`
 }
 
-export function sameExpr(a: Expr, b: Expr): boolean {
-  if (a.kind === 'column') return b.kind === 'column' && a.column === b.column
-  if (a.kind === 'trunc') return b.kind === 'trunc' && a.column === b.column && a.unit === b.unit
-  return b.kind === 'agg' && a.fn === b.fn && a.column === b.column
+/** A string equal for equal expressions and different otherwise: a Map key for look-ups by expression. */
+export function exprKey(e: Expr): string {
+  if (e.kind === 'column') return JSON.stringify(['column', e.column])
+  if (e.kind === 'trunc') return JSON.stringify(['trunc', e.column, e.unit])
+  return JSON.stringify(['agg', e.fn, e.column])
 }

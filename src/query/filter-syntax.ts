@@ -119,8 +119,9 @@ function readCondition(r: Reader, column: string, budget: Budget, whole: boolean
 
 function readOp(r: Reader, column: string): FilterOp | 'not' {
   const word = r.readIdent()
-  if (word === null || (word !== 'not' && !OPS.has(word))) {
-    throw r.fail(`unknown operator ${word === null ? r.got() : show(word)} on ${show(column)} (expected ${OP_LIST}, optionally after not.)`)
+  if (word === null) throw r.fail(`expected an operator (${OP_LIST}) on ${show(column)}, got ${r.got()}`)
+  if (word !== 'not' && !OPS.has(word)) {
+    throw r.fail(`unknown operator ${show(word)} on ${show(column)} (expected ${OP_LIST}, optionally after not.)`)
   }
   return word as FilterOp | 'not'
 }

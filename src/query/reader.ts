@@ -98,20 +98,18 @@ export class Reader {
 
   /** a double-quoted token at the cursor, `""` standing for one `"`; throws when unterminated */
   readQuoted(): string {
-    const start = this.pos
-    this.pos++ // opening quote
-    let out = ''
+    const open = this.pos
+    let from = open + 1
     for (;;) {
-      const close = this.text.indexOf('"', this.pos)
-      if (close < 0) {
-        this.pos = start
-        throw this.fail(`unterminated quoted name or value starting at ${show(this.text.slice(start))}`)
+      const close = this.text.indexOf('"', from)
+      if (close < 0) throw this.fail(`unterminated quoted name or value starting at ${show(this.text.slice(open))}`)
+      if (this.text[close + 1] === '"') {
+        from = close + 2
+        continue
       }
-      out += this.text.slice(this.pos, close)
       this.pos = close + 1
-      if (this.text[this.pos] !== '"') return out
-      out += '"'
-      this.pos++
+      const raw = this.text.slice(open + 1, close)
+      return from === open + 1 ? raw : raw.replaceAll('""', '"')
     }
   }
 

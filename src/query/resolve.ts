@@ -7,7 +7,7 @@
  */
 import type { Expr, OrderItem, Plan, ScalarExpr, SelectItem } from '../../proto/plan.js'
 import type { Field } from '../../proto/types.js'
-import { formatExpr, sameExpr } from './expr.js'
+import { exprKey, formatExpr } from './expr.js'
 import type { FilterSyntax } from './filter-syntax.js'
 import type { GroupSyntax, OrderSyntax, SelectSyntax } from './lists.js'
 import { grammarError, show } from './reader.js'
@@ -32,21 +32,31 @@ interface Scope {
   used: Set<string>
 }
 
+/** Where each select item can be found: by output name and by expression (first match). */
+interface Outputs {
+  items: SelectItem[]
+  /** the parameter each item came from (`select`, `select[2]`), for errors */
+  labels: string[]
+  byName: Map<string, number>
+  byExpr: Map<string, number>
+}
+
 /** Throws 422 invalid_query naming the parameter and the token at fault. */
 export function resolvePlan(q: QuerySyntax, schema: readonly Field[]): Plan {
   const scope: Scope = { fields: new Map(schema.map(f => [f.name, f])), used: new Set() }
-  const selectLabels: string[] = []
-  const select = resolveSelect(q.select, schema, scope, selectLabels)
-  const group = resolveGroup(q.group, select, scope)
+  const outputs = resolveSelect(q.select, schema, scope)
+  const select = outputs.items
+  const group = resolveGroup(q.group, outputs, scope)
   const aggregate = group.length > 0 || select.some(s => s.expr.kind === 'agg')
   if (aggregate) {
+    const keys = new Set(group.map(exprKey))
     select.forEach((item, i) => {
-      if (item.expr.kind !== 'agg' && !group.some(g => sameExpr(g, item.expr))) {
-        throw grammarError(selectLabels[i]!, `${show(formatExpr(item.expr))} must appear in group or be inside an aggregate function`)
+      if (item.expr.kind !== 'agg' && !keys.has(exprKey(item.expr))) {
+        throw grammarError(outputs.labels[i]!, `${show(formatExpr(item.expr))} must appear in group or be inside an aggregate function`)
       }
     })
   }
-  const order = q.order.map(o => resolveOrder(o, select, aggregate, scope))
+  const order = q.order.map(o => resolveOrder(o, outputs, aggregate, scope))
   const filter = resolveFilters(q.filters, scope.fields, scope.used)
   return {
     select,
@@ -72,20 +82,23 @@ function fieldOf(expr: Expr, label: string, scope: Scope): Field | undefined {
   return expr.kind === 'agg' && expr.column === null ? undefined : field(expr.column as string, label, scope)
 }
 
-function resolveSelect(items: SelectSyntax[] | null, schema: readonly Field[], scope: Scope, labels: string[]): SelectItem[] {
-  const out: SelectItem[] = []
-  const names = new Set<string>()
+function resolveSelect(items: SelectSyntax[] | null, schema: readonly Field[], scope: Scope): Outputs {
+  const outputs: Outputs = { items: [], labels: [], byName: new Map(), byExpr: new Map() }
   const source: SelectSyntax[] =
     items ?? schema.map(f => ({ label: 'select', alias: null, expr: { kind: 'column', column: f.name } }))
   for (const item of source) {
     const type = resultType(item.expr, fieldOf(item.expr, item.label, scope), item.label)
     const name = item.alias ?? defaultName(item.expr)
-    if (names.has(name)) throw grammarError(item.label, `duplicate output name ${show(name)}; give one of the items an alias (alias:expression)`)
-    names.add(name)
-    out.push({ name, expr: item.expr, ...type })
-    labels.push(item.label)
+    if (outputs.byName.has(name)) {
+      throw grammarError(item.label, `duplicate output name ${show(name)}; give one of the items an alias (alias:expression)`)
+    }
+    const index = outputs.items.push({ name, expr: item.expr, ...type }) - 1
+    outputs.byName.set(name, index)
+    const key = exprKey(item.expr)
+    if (!outputs.byExpr.has(key)) outputs.byExpr.set(key, index)
+    outputs.labels.push(item.label)
   }
-  return out
+  return outputs
 }
 
 /** a column keeps its name, a trunc is named after its column, an aggregate after its function (PostgREST does the same) */
@@ -93,14 +106,15 @@ function defaultName(e: Expr): string {
   return e.kind === 'agg' ? e.fn : e.column
 }
 
-function resolveGroup(items: GroupSyntax[], select: SelectItem[], scope: Scope): ScalarExpr[] {
-  const keys: ScalarExpr[] = []
+function resolveGroup(items: GroupSyntax[], outputs: Outputs, scope: Scope): ScalarExpr[] {
+  const keys = new Map<string, ScalarExpr>()
   for (const { label, expr } of items) {
     let key: ScalarExpr
     if (expr.kind === 'agg') {
       throw grammarError(label, `aggregate ${show(formatExpr(expr))} cannot be a group key`)
     } else if (expr.kind === 'column') {
-      const named = select.find(s => s.name === expr.column)
+      const index = outputs.byName.get(expr.column)
+      const named = index === undefined ? undefined : outputs.items[index]!
       if (named !== undefined) {
         if (named.expr.kind === 'agg') {
           throw grammarError(label, `${show(expr.column)} names the aggregate ${show(formatExpr(named.expr))}, which cannot be a group key`)
@@ -115,24 +129,24 @@ function resolveGroup(items: GroupSyntax[], select: SelectItem[], scope: Scope):
       key = expr
     }
     resultType(key, fieldOf(key, label, scope), label)
-    if (!keys.some(k => sameExpr(k, key))) keys.push(key)
+    if (!keys.has(exprKey(key))) keys.set(exprKey(key), key)
   }
-  return keys
+  return [...keys.values()]
 }
 
-function resolveOrder(o: OrderSyntax, select: SelectItem[], aggregate: boolean, scope: Scope): OrderItem {
+function resolveOrder(o: OrderSyntax, outputs: Outputs, aggregate: boolean, scope: Scope): OrderItem {
   const nullsFirst = o.nullsFirst ?? o.desc
   const at = (output: number): OrderItem => ({ output, column: null, desc: o.desc, nullsFirst })
   const { expr, label } = o
   if (expr.kind === 'column') {
-    const byName = select.findIndex(s => s.name === expr.column)
-    if (byName >= 0) return at(byName)
+    const byName = outputs.byName.get(expr.column)
+    if (byName !== undefined) return at(byName)
     if (!scope.fields.has(expr.column)) throw grammarError(label, `unknown column or output name ${show(expr.column)}`)
   } else {
     fieldOf(expr, label, scope)
   }
-  const byExpr = select.findIndex(s => sameExpr(s.expr, expr))
-  if (byExpr >= 0) return at(byExpr)
+  const byExpr = outputs.byExpr.get(exprKey(expr))
+  if (byExpr !== undefined) return at(byExpr)
   if (expr.kind !== 'column') {
     throw grammarError(label, `${show(formatExpr(expr))} is not in select; select it (with an alias) to order by it`)
   }
