@@ -35,11 +35,11 @@ export async function writeBenchCsv(file: string, rows: number, seed = 7): Promi
     const status = r() < 0.03 ? '' : STATUSES[Math.floor(r() * 5)]
     chunk += `${ts},${REGIONS[Math.floor(r() * 8)]},${country},${user},user${user}@example.com,${(r() * 1000).toFixed(2)},${Math.floor(r() * 20) + 1},${status},${r() < 0.5}\n`
     if (chunk.length > 1 << 20) {
-      if (!out.write(chunk)) await new Promise((res) => out.once('drain', res))
+      if (!out.write(chunk)) await new Promise<void>((res) => out.once('drain', () => res()))
       chunk = ''
     }
   }
   out.end(chunk)
-  await new Promise((res, rej) => { out.on('finish', res); out.on('error', rej) })
+  await new Promise<void>((res, rej) => { out.on('finish', () => res()); out.on('error', rej) })
   return fs.statSync(file).size
 }

@@ -1,7 +1,7 @@
 /**
  * Messages of the CSV ingest task (workers/ingest-csv.ts). The HTTP layer streams an upload
  * to a file under DATA_DIR, then runs one of these tasks in a piscina worker. The worker
- * returns `TaskResult<CsvPreview>` / `TaskResult<CsvIngestResult>` (proto/errors.ts): failures
+ * returns `TaskResult<CsvPreviewResult>` / `TaskResult<CsvIngestResult>` (proto/errors.ts): failures
  * come back as data, never as a thrown SluiceError (classes do not survive the thread boundary).
  *
  * Both tasks infer column types over the WHOLE file, not a sample: a preview reports exactly
@@ -57,11 +57,16 @@ export interface CsvDialect {
   encoding: 'utf-8'
 }
 
-export interface CsvPreview {
+export interface CsvPreviewResult {
   dialect: CsvDialect
   fields: Field[]
   /** the first `limit` data rows, typed exactly as an ingest would store them */
   rows: Batch
+  /**
+   * The same rows as a JSON array of objects keyed by column name, values as in API.md
+   * ("Values on the wire"), ready to splice into a response.
+   */
+  rowsJson: string
   /** data rows in the whole file (header excluded) */
   rowCount: number
   warnings: string[]

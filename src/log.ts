@@ -1,7 +1,7 @@
 /** The process logger: structured JSON lines on stdout (pino). */
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
 
-export type Logger = pino.Logger
+export type { Logger }
 
 export function createLogger(level: string): Logger {
   return pino({ level, base: { service: 'sluice' }, timestamp: pino.stdTimeFunctions.isoTime })

@@ -31,7 +31,7 @@ export class WorkerPool {
    * Runs a task module and unwraps its TaskResult: a failure returned as data becomes a
    * SluiceError again (classes do not cross threads). A worker crash becomes a 500.
    */
-  async run<T>(filename: string, task: unknown, opts: { signal?: AbortSignal; transferList?: Transferable[] } = {}): Promise<T> {
+  async run<T>(filename: string, task: unknown, opts: { signal?: AbortSignal; transferList?: (ArrayBuffer | import('node:worker_threads').MessagePort)[] } = {}): Promise<T> {
     let result: TaskResult<T>
     try {
       result = await this.#pool.run(task, { filename, signal: opts.signal, transferList: opts.transferList as never })

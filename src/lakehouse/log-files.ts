@@ -128,3 +128,14 @@ export async function readLastCheckpoint(tablePath: string): Promise<Record<stri
     return null
   }
 }
+
+/** True when `tablePath` has a `_delta_log` with at least one commit or checkpoint. */
+export async function isDeltaTable(tablePath: string): Promise<boolean> {
+  try {
+    await listLog(tablePath)
+    return true
+  } catch (err) {
+    if (err instanceof SluiceError && err.code === 'not_a_delta_table') return false
+    throw err
+  }
+}

@@ -71,6 +71,8 @@ export interface ReadAtOptions {
 export interface ReplayOptions {
   /** false: ignore checkpoints, replay JSON commits only (tests, checkpoint verification) */
   useCheckpoints?: boolean
+  /** checkpoint versions not to start from (checkpoint verification) */
+  excludeCheckpoints?: number[]
 }
 
 export interface LoadOptions {
@@ -94,11 +96,12 @@ function hasCommits(listing: LogListing, from: number, to: number): boolean {
 }
 
 /** Every way to reconstruct `target`, best first: newest checkpoint ≤ target, ..., then JSON from 0. */
-function replayPlans(listing: LogListing, target: number, useCheckpoints: boolean): ReplayPlan[] {
+function replayPlans(listing: LogListing, target: number, opts: ReplayOptions): ReplayPlan[] {
   const plans: ReplayPlan[] = []
   const range = (a: number, b: number) => Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i)
-  if (useCheckpoints) {
+  if (opts.useCheckpoints !== false) {
     for (const c of listing.checkpoints) {
+      if (opts.excludeCheckpoints?.includes(c.version)) continue
       if (c.version <= target && hasCommits(listing, c.version + 1, target)) {
         plans.push({ checkpoint: c, commits: range(c.version + 1, target) })
       }
@@ -113,7 +116,7 @@ function replayPlans(listing: LogListing, target: number, useCheckpoints: boolea
  * the start of the run of commits that ends at `latest`, or the oldest checkpoint that
  * bridges into that run. Throws when not even `latest` can be reconstructed.
  */
-function earliestAvailable(listing: LogListing, latest: number): number {
+export function earliestAvailableVersion(listing: LogListing, latest: number): number {
   let runStart = latest + 1
   while (runStart - 1 >= 0 && listing.commits.has(runStart - 1)) runStart--
   if (runStart === 0) return 0
@@ -225,7 +228,7 @@ export async function replayLog(tablePath: string, at: ReadAtOptions = {}, opts:
   }
   const listing = await listLog(tablePath)
   const latest = latestListedVersion(listing)
-  const earliest = earliestAvailable(listing, latest)
+  const earliest = earliestAvailableVersion(listing, latest)
   let target = latest
   if (at.version !== undefined) {
     if (at.version > latest) {
@@ -235,7 +238,7 @@ export async function replayLog(tablePath: string, at: ReadAtOptions = {}, opts:
   } else if (at.timestampMs !== undefined) {
     target = await resolveVersionAt(listing, earliest, latest, at.timestampMs)
   }
-  const plans = replayPlans(listing, target, opts.useCheckpoints !== false)
+  const plans = replayPlans(listing, target, opts)
   if (plans.length === 0) {
     throw versionUnavailable(
       `version ${target} is not available: its commits were cleaned up; the earliest available version is ${earliest}`,

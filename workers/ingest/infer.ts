@@ -16,7 +16,7 @@ import { CsvScanner, RecordError, lineAt } from './csv-source.js'
 import { checkDelimiter, checkOverrides, columnNames, readSample, sniffDelimiter } from './dialect.js'
 import type { ProgressReporter } from './progress.js'
 import {
-  FLOAT, INT, INT_WIDE, NULL, STRING, classify, fitsForced, fitsInferred, intKind, isStrictFloatCell, join, typeOfCode,
+  FLOAT, INT, INT_WIDE, NAN_INF, NULL, STRING, classify, fitsForced, fitsInferred, intKind, isStrictFloatCell, join, typeOfCode,
 } from './values.js'
 
 export interface CsvLayout {
@@ -191,7 +191,7 @@ function firstRowIsData(types: Uint8Array, wide: Uint8Array, row: string[]): boo
   let typed = false
   for (let c = 0; c < types.length; c++) {
     const t = types[c]!
-    if (t === STRING || t === NULL || row[c] === '') continue
+    if (t === STRING || t === NULL || t === NAN_INF || row[c] === '') continue
     const s = row[c]!
     if (!fitsInferred(t, s)) return false
     typed = true

@@ -7,7 +7,8 @@
  *   values outside the int64 range (they make the column string, never float). A forced
  *   int64 accepts leading zeros.
  * - float64: `[+-]?(digits[.digits*] | .digits)([eE][+-]?digits)?`, so `1.5`, `5.`, `.5`,
- *   `-2e10`; `nan`, `inf`, `infinity` (any case, inf with a sign) too. Inference refuses a
+ *   `-2e10`; `nan`, `inf`, `infinity` (any case, inf with a sign) too, but a column of only
+ *   those is string (names like "Nan" must stay text). Inference refuses a
  *   leading zero before other digits (`01.5`). A value that overflows to Infinity or
  *   underflows to 0 is not a float (it would lose data). An integer beyond ±2^53 is not a
  *   float either: a column mixing floats with such integers becomes string.
@@ -29,6 +30,11 @@ export const TIMESTAMP = 5
 export const STRING = 6
 /** classify() result only: an integer beyond ±2^53 (exact in int64, not in float64) */
 export const INT_WIDE = 7
+/**
+ * Only `nan` / `inf` / `infinity` so far. Joined with a number it is float64; on its own it
+ * stays string, so that a column of names like "Nan" never turns into NaN.
+ */
+export const NAN_INF = 8
 
 export type TypeCode = number
 
@@ -236,7 +242,7 @@ export function classify(s: string): TypeCode {
     if (k === 1) return INT
     if (k === 2) return INT_WIDE
     if (isIntegerText(s)) return STRING // leading zeros or beyond int64
-    if (floatValue(s, true) !== undefined) return FLOAT
+    if (floatValue(s, true) !== undefined) return SPECIAL_FLOAT.test(s) ? NAN_INF : FLOAT
     if (c >= 48 && c <= 57 && s.length >= 10) {
       if (s.length === 10) return Number.isNaN(datePrefix(s)) ? STRING : DATE
       return timestampParts(s, false) ? TIMESTAMP : STRING
@@ -244,7 +250,7 @@ export function classify(s: string): TypeCode {
     return STRING
   }
   if (c === 116 || c === 84 || c === 102 || c === 70) return booleanValue(s) >= 0 ? BOOLEAN : STRING
-  if (c === 105 || c === 73 || c === 110 || c === 78) return floatValue(s, true) !== undefined ? FLOAT : STRING
+  if (c === 105 || c === 73 || c === 110 || c === 78) return SPECIAL_FLOAT.test(s) ? NAN_INF : STRING
   return STRING
 }
 
@@ -257,9 +263,13 @@ export function join(a: TypeCode, b: TypeCode, wideInts: boolean): TypeCode {
   if (a === b) return a
   if (a === NULL) return b
   if (b === NULL) return a
-  if ((a === INT && b === FLOAT) || (a === FLOAT && b === INT)) return wideInts ? STRING : FLOAT
+  if (isNumeric(a) && isNumeric(b)) return wideInts ? STRING : FLOAT // INT, FLOAT, NAN_INF: two differ
   if ((a === DATE && b === TIMESTAMP) || (a === TIMESTAMP && b === DATE)) return TIMESTAMP
   return STRING
+}
+
+function isNumeric(t: TypeCode): boolean {
+  return t === INT || t === FLOAT || t === NAN_INF
 }
 
 /** Whether a non-empty cell keeps a column of code `t` at `t` (inference, strict). */
@@ -271,11 +281,12 @@ export function fitsInferred(t: TypeCode, s: string): boolean {
     case BOOLEAN: return booleanValue(s) >= 0
     case DATE: return s.length === 10 && !Number.isNaN(datePrefix(s))
     case TIMESTAMP: return timestampParts(s, true)
+    case NAN_INF: return SPECIAL_FLOAT.test(s)
     default: return false
   }
 }
 
-/** The logical type name of a final lattice code (NULL, an all-empty column, is string). */
+/** The logical type name of a final lattice code (NULL, all empty, and NAN_INF are string). */
 export function typeOfCode(t: TypeCode): 'string' | 'int64' | 'float64' | 'boolean' | 'date' | 'timestamp' {
   switch (t) {
     case INT: return 'int64'

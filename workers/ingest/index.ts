@@ -1,0 +1,5 @@
+export { previewCsv } from './preview.js'
+export { ingestCsv, DEFAULT_TARGET_ROWS_PER_FILE } from './ingest.js'
+export { inferCsv, type CsvLayout } from './infer.js'
+export { ParquetPartWriter, writeParquetFile, DEFAULT_ROW_GROUP_ROWS, type WrittenFile } from './parquet-write.js'
+export { DeltaStats } from './stats.js'

@@ -1,0 +1,105 @@
+/**
+ * The csv-ingest task: pass 1 infers the layout (infer.ts), pass 2 parses the file again into
+ * typed chunks (one row group each) and writes Parquet part files of `targetRowsPerFile` rows
+ * with their Delta stats. Memory stays bounded by one chunk plus one row group in wasm.
+ * Runs in worker threads. On failure every file it wrote is deleted.
+ */
+import type { Batch } from '../../proto/batch.js'
+import { invalidParameter } from '../../proto/errors.js'
+import type { CsvIngestResult, CsvIngestTask, IngestedFile } from '../../proto/ingest.js'
+import { BatchBuilder } from './columns.js'
+import { CsvScanner } from './csv-source.js'
+import { inferCsv } from './infer.js'
+import { DEFAULT_ROW_GROUP_ROWS, ParquetPartWriter } from './parquet-write.js'
+import { ProgressReporter } from './progress.js'
+import { DeltaStats } from './stats.js'
+
+export const DEFAULT_TARGET_ROWS_PER_FILE = 1_000_000
+
+export interface IngestTuning {
+  /** rows per row group (default 128 Ki) */
+  rowGroupRows?: number
+}
+
+interface OpenFile {
+  writer: ParquetPartWriter
+  stats: DeltaStats
+}
+
+/**
+ * Ingest a CSV file into Parquet files in `task.outDir`. Returns the files in order; none for
+ * a file without data rows. Throws SluiceError 422 (see inferCsv; invalid_parameter for a
+ * bad targetRowsPerFile) and file system / parquet-wasm errors.
+ */
+export async function ingestCsv(task: CsvIngestTask, tuning: IngestTuning = {}): Promise<CsvIngestResult> {
+  const target = task.targetRowsPerFile ?? DEFAULT_TARGET_ROWS_PER_FILE
+  if (!Number.isSafeInteger(target) || target < 1) throw invalidParameter('targetRowsPerFile', 'must be a positive integer')
+  const rowGroupRows = Math.min(tuning.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS, target)
+  const progress = task.progress ? new ProgressReporter(task.progress) : undefined
+
+  const layout = await inferCsv(task.file, task.options ?? {}, 0, progress)
+  const { fields, dialect } = layout
+
+  const files: IngestedFile[] = []
+  const written: ParquetPartWriter[] = []
+  let open: OpenFile | null = null
+  /** full chunks waiting to be written; `last` closes the current file */
+  const queue: { batch: Batch; last: boolean }[] = []
+  let rowsInFile = 0 // rows assigned to the current file, including queued chunks
+  const builder = new BatchBuilder(fields, Math.min(rowGroupRows, target))
+
+  const nextCapacity = (): number => Math.min(rowGroupRows, target - rowsInFile)
+  const cutChunk = (): void => {
+    rowsInFile += builder.length
+    const last = rowsInFile >= target
+    if (last) rowsInFile = 0
+    queue.push({ batch: builder.finish(nextCapacity()), last })
+  }
+  const flush = async (): Promise<void> => {
+    while (queue.length > 0) {
+      const { batch, last } = queue.shift()!
+      if (!open) {
+        const writer = await ParquetPartWriter.create(task.outDir, files.length, rowGroupRows)
+        written.push(writer)
+        open = { writer, stats: new DeltaStats(fields) }
+      }
+      open.stats.add(batch)
+      await open.writer.write(batch)
+      if (last) await closeFile()
+    }
+  }
+  const closeFile = async (): Promise<void> => {
+    if (!open) return
+    const f = await open.writer.close()
+    files.push({ name: f.name, size: f.size, numRecords: f.numRecords, stats: open.stats.toJSON() })
+    open = null
+  }
+
+  let records = 0
+  let rows = 0
+  const skipFirst = dialect.header
+  const scanner = new CsvScanner(task.file, dialect.delimiter, layout.bomLength)
+  progress?.start('writing', layout.totalBytes)
+  try {
+    await scanner.run({
+      onRecord: (fieldsOfRow) => {
+        if (records++ === 0 && skipFirst) return
+        builder.append(fieldsOfRow)
+        rows++
+        if (builder.length === builder.capacity) cutChunk()
+      },
+      onChunk: async (bytesRead) => {
+        await flush()
+        progress?.update(bytesRead, rows)
+      },
+    })
+    if (builder.length > 0) cutChunk()
+    if (queue.length > 0) queue[queue.length - 1]!.last = true
+    await flush()
+    await closeFile()
+  } catch (err) {
+    await Promise.all(written.map((w) => w.abort()))
+    throw err
+  }
+  return { dialect, fields, rowCount: rows, warnings: layout.warnings, files }
+}

@@ -1,0 +1,179 @@
+/**
+ * Write Parquet data files from Batches with parquet-wasm, one row group at a time:
+ * Batch → apache-arrow RecordBatch (workers/kernels/arrow-to.ts) → Arrow IPC stream → wasm
+ * RecordBatch → `transformParquetStream`, whose output is written to disk as it comes. Only
+ * the row group being encoded is held in wasm memory, so a file of any size stays bounded.
+ * Runs in worker threads (each has its own wasm instance; wasm memory never shrinks, so wasm
+ * objects are freed or handed over as soon as possible).
+ *
+ * Types land as the Arrow types of API.md: int64 → INT64, timestamp → INT64
+ * TIMESTAMP(MICROS, isAdjustedToUTC=true), date → INT32 DATE, string → BYTE_ARRAY UTF8.
+ */
+import { randomUUID } from 'node:crypto'
+import { open, unlink, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Table as ArrowTable, tableToIPC } from 'apache-arrow'
+import * as pq from 'parquet-wasm'
+import type { Batch } from '../../proto/batch.js'
+import { batchToRecordBatch } from '../kernels/arrow-to.js'
+
+/** Rows per row group (and per Batch handed to the writer). */
+export const DEFAULT_ROW_GROUP_ROWS = 128 * 1024
+
+interface Codec {
+  compression: pq.Compression
+  suffix: 'zstd' | 'snappy'
+}
+
+let codec: Codec | null = null
+
+/** ZSTD when this parquet-wasm build has it (probed once per thread), else Snappy. */
+export function parquetCodec(): Codec {
+  if (codec) return codec
+  try {
+    const probe: Batch = { length: 1, columns: [{ name: 'x', type: 'int64', values: new BigInt64Array(1), nulls: null }] }
+    pq.writeParquet(toWasmTable(probe), new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).build())
+    codec = { compression: pq.Compression.ZSTD, suffix: 'zstd' }
+  } catch {
+    codec = { compression: pq.Compression.SNAPPY, suffix: 'snappy' }
+  }
+  return codec
+}
+
+function writerProperties(rowGroupRows: number): pq.WriterProperties {
+  return new pq.WriterPropertiesBuilder()
+    .setCompression(parquetCodec().compression)
+    .setMaxRowGroupSize(rowGroupRows)
+    .setCreatedBy('sluice (parquet-wasm 0.8.0)')
+    .build()
+}
+
+function toWasmTable(batch: Batch): pq.Table {
+  const ipc = tableToIPC(new ArrowTable(batchToRecordBatch(batch)), 'stream')
+  return pq.Table.fromIPCStream(ipc)
+}
+
+/** The wasm RecordBatch of a Batch (the caller owns it). */
+function toWasmBatch(batch: Batch): pq.RecordBatch {
+  const table = toWasmTable(batch)
+  try {
+    const rb = table.recordBatch(0)
+    if (!rb) throw new Error('Arrow IPC conversion produced no record batch')
+    return rb
+  } finally {
+    table.free()
+  }
+}
+
+/** `part-00000-<uuid>.c000.zstd.parquet`, Spark's naming. */
+export function partFileName(index: number): string {
+  return `part-${String(index).padStart(5, '0')}-${randomUUID()}.c000.${parquetCodec().suffix}.parquet`
+}
+
+export interface WrittenFile {
+  /** file name inside the directory */
+  name: string
+  /** bytes */
+  size: number
+  numRecords: number
+}
+
+/**
+ * One Parquet file being written. `write` each Batch (at most `rowGroupRows` rows each: one
+ * row group per Batch), then `close`; `abort` stops and deletes the file. Throws what
+ * parquet-wasm or the file system throw.
+ */
+export class ParquetPartWriter {
+  #ctrl!: ReadableStreamDefaultController<pq.RecordBatch>
+  #demand: Promise<void>
+  #onDemand: () => void = () => {}
+  #done!: Promise<void>
+  #rows = 0
+  #size = 0
+  #closed = false
+
+  private constructor(readonly dir: string, readonly name: string) {
+    this.#demand = this.#nextDemand()
+  }
+
+  /** Create `dir/<partFileName(index)>` (fails if it exists) and start the encoder. */
+  static async create(dir: string, index: number, rowGroupRows = DEFAULT_ROW_GROUP_ROWS): Promise<ParquetPartWriter> {
+    const w = new ParquetPartWriter(dir, partFileName(index))
+    const fh = await open(join(dir, w.name), 'wx')
+    try {
+      const input = new ReadableStream<pq.RecordBatch>(
+        { start: (c) => { w.#ctrl = c }, pull: () => w.#onDemand() },
+        { highWaterMark: 0 },
+      )
+      // transformParquetStream resolves only once it has read the first batch (for the schema):
+      // it must not be awaited before the first write
+      const output = pq.transformParquetStream(input, writerProperties(rowGroupRows)) as Promise<ReadableStream<Uint8Array>>
+      w.#done = w.#drain(output, fh)
+    } catch (err) {
+      await fh.close()
+      await unlink(join(dir, w.name)).catch(() => {})
+      throw err
+    }
+    w.#done.catch(() => {}) // observed in write/close/abort
+    return w
+  }
+
+  #nextDemand(): Promise<void> {
+    return new Promise((resolve) => { this.#onDemand = resolve })
+  }
+
+  async #drain(output: Promise<ReadableStream<Uint8Array>>, fh: FileHandle): Promise<void> {
+    try {
+      for await (const chunk of (await output) as unknown as AsyncIterable<Uint8Array>) {
+        await fh.write(chunk)
+        this.#size += chunk.byteLength
+      }
+    } finally {
+      await fh.close()
+    }
+  }
+
+  get path(): string {
+    return join(this.dir, this.name)
+  }
+
+  /** Encode one Batch as (at most) one row group; waits until the encoder takes it. */
+  async write(batch: Batch): Promise<void> {
+    if (batch.length === 0) return
+    const stopped = this.#done.then(() => { throw new Error('the Parquet encoder stopped early') })
+    await Promise.race([this.#demand, stopped])
+    this.#demand = this.#nextDemand()
+    this.#ctrl.enqueue(toWasmBatch(batch)) // the stream takes ownership of the wasm batch
+    this.#rows += batch.length
+  }
+
+  /** Finish the file: footer written, file closed. */
+  async close(): Promise<WrittenFile> {
+    this.#closed = true
+    this.#ctrl.close()
+    await this.#done
+    return { name: this.name, size: this.#size, numRecords: this.#rows }
+  }
+
+  /** Stop and delete the file; never throws. */
+  async abort(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true
+      try { this.#ctrl.error(new Error('aborted')) } catch { /* already closed */ }
+    }
+    await this.#done.catch(() => {})
+    await unlink(this.path).catch(() => {})
+  }
+}
+
+/** Write `batches` to a new part file in `dir` (convenience for small outputs and tests). */
+export async function writeParquetFile(dir: string, index: number, batches: Iterable<Batch>, rowGroupRows?: number): Promise<WrittenFile> {
+  const w = await ParquetPartWriter.create(dir, index, rowGroupRows)
+  try {
+    for (const b of batches) await w.write(b)
+    return await w.close()
+  } catch (err) {
+    await w.abort()
+    throw err
+  }
+}
