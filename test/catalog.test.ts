@@ -80,6 +80,11 @@ t.test('catalog', async (t) => {
     t.equal(((await r.json()) as { error: string }).error, 'invalid_settings')
   }
   t.equal((await patch({ name: 'renamed' })).status, 422, 'unknown patch keys are refused')
+  const asBob = (body: unknown, roles = ['editor']) => s.api('/api/datasets/sales_2024', { method: 'PATCH', body: JSON.stringify(body), claims: { sub: 'bob', roles } })
+  t.equal((await asBob({ description: 'bob was here' })).status, 200, 'another editor may change the description')
+  t.equal((await asBob({ settings: { ...good, masking: [] } })).status, 403, 'but not the masking rules (admin or creator only)')
+  t.equal((await asBob({ settings: { ...good, profile_cache_ttl: '5m' } })).status, 200, 'other settings are fine when masking is unchanged')
+  t.equal((await asBob({ settings: { masking: [] } }, ['admin'])).status, 200, 'an admin may change masking')
   const malformed = await s.api('/api/datasets/sales_2024', { method: 'PATCH', body: '{"description":' })
   t.equal(malformed.status, 400)
   t.equal(((await malformed.json()) as { error: string }).error, 'bad_request')

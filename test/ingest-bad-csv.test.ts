@@ -4,7 +4,9 @@ import { readdirSync } from 'node:fs'
 import t from 'tap'
 import { csvFile, ingestResult, previewResult } from './ingest-helpers.js'
 
-async function failsWith(t: TestLike, content: string | Buffer, message: RegExp): Promise<void> {
+type Sub = Parameters<Parameters<typeof t.test>[0]>[0]
+
+async function failsWith(t: Sub, content: string | Buffer, message: RegExp): Promise<void> {
   const file = csvFile(t, content)
   const p = await previewResult(file)
   t.match(p, { ok: false, status: 422, code: 'invalid_file' }, 'preview')

@@ -256,3 +256,17 @@ t.test('decimal avg rounds half away from zero at the input scale', async (t) =>
   t.same(run(['99999999.99', '10.00', '-100000000.00']), { avg: '3.33', sum: '9.99', min: '-100000000.00', max: '99999999.99' })
   t.same(run(['-0.01', '0.01', '0.00']), { avg: '0.00', sum: '0.00', min: '-0.01', max: '0.01' })
 })
+
+t.test('result types follow the select item (decimal avg as float64, min/max rescaled)', async (t) => {
+  const f: Field[] = [{ name: 'd', type: 'decimal', nullable: true, precision: 10, scale: 2 }]
+  const p: Plan = {
+    select: [agg('avg', 'avg', 'd', 'float64'), agg('max', 'max', 'd', 'decimal', { precision: 12, scale: 4 }), agg('n', 'count', 'd', 'int64')],
+    group: [], aggregate: true, filter: null, order: [], limit: null, offset: 0, columns: ['d'],
+  }
+  const a = new Aggregator(p, f)
+  a.add({ length: 3, columns: [makeColumn(f[0]!, ['1.00', '2.00', '2.01'])] })
+  const res = a.result()
+  t.same(res.columns.map((c) => c.type), ['float64', 'decimal', 'int64'])
+  t.same(rowsOf(res), [{ avg: 5.01 / 3, max: '2.0100', n: 3n }])
+  t.equal(res.columns[1]!.scale, 4)
+})

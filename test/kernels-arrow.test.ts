@@ -2,7 +2,7 @@ import t from 'tap'
 import {
   Bool, DateMillisecond, Decimal, Dictionary, Field as AField, Float16, Int32, Int8, LargeUtf8, Schema, Table, TimeMillisecond,
   TimeNanosecond, TimestampNanosecond, TimestampSecond, Uint16, Uint32, Uint8, Utf8, makeData, tableFromIPC, tableToIPC, vectorFromArray,
-  RecordBatch, Struct, Int64, Float32,
+  RecordBatch, Struct, Int64, Float32, Null,
 } from 'apache-arrow'
 import { batchToRecordBatch } from '../workers/kernels/arrow-to.js'
 import { recordBatchToBatch } from '../workers/kernels/arrow-from.js'
@@ -47,7 +47,7 @@ t.test('no nulls, zero rows, and values that matter', async (t) => {
     columns: [
       { name: 'dec', type: 'decimal' as const, precision: 38, scale: 2, values: ['-0.05', '12.30', '0.00', '-99999999999999999999999999999999999.99', '170141183460469231731687303715884105.72'], nulls: null },
       { name: 'i64', type: 'int64' as const, values: BigInt64Array.of(-(2n ** 63n), 2n ** 63n - 1n, 9007199254740993n, -1n, 0n), nulls: null },
-      { name: 's', type: 'string' as const, values: ['\ud800', '😀', '', 'a\u0000b', '\ufeffbom'], nulls: null },
+      { name: 's', type: 'string' as const, values: ['\ufeffbom first', '\ud800', '😀', 'a\u0000b', '\ufeffbom'], nulls: null },
     ],
   }
   const rb = ipcRoundTrip(batchToRecordBatch(batch))
@@ -56,7 +56,7 @@ t.test('no nulls, zero rows, and values that matter', async (t) => {
   t.same(back.columns[0]!.values, batch.columns[0]!.values)
   t.same([...(back.columns[1]!.values as BigInt64Array)], [...batch.columns[1]!.values])
   // a lone surrogate is not valid UTF-8: it becomes U+FFFD; everything else is kept, BOM included
-  t.same(back.columns[2]!.values, ['\ufffd', '😀', '', 'a\u0000b', '\ufeffbom'])
+  t.same(back.columns[2]!.values, ['\ufeffbom first', '\ufffd', '😀', 'a\u0000b', '\ufeffbom'])
   const empty = recordBatchToBatch(ipcRoundTrip(batchToRecordBatch({ length: 0, columns: batch.columns.map((c) => ({ ...c, values: Array.isArray(c.values) ? [] : (c.values as BigInt64Array).subarray(0, 0) })) })), fields)
   t.equal(empty.length, 0)
   t.same(empty.columns.map((c) => c.values.length), [0, 0, 0])
@@ -109,6 +109,7 @@ t.test('dictionary strings and casts to requested fields', async (t) => {
     flag: makeData({ type: new Bool(), data: Uint8Array.of(0b10101), length: 5 }),
     x: makeData({ type: new Int64(), data: BigInt64Array.of(1n, 2n, 3n, 4n, 2147483647n) }),
     f: makeData({ type: new Float32(), data: Float32Array.of(0.5, 1, 2, 3, 4) }),
+    nothing: makeData({ type: new Null(), length: 5 }),
   }))
   const b = recordBatchToBatch(rb, [
     { name: 'missing', type: 'timestamp', nullable: true },
@@ -129,6 +130,15 @@ t.test('dictionary strings and casts to requested fields', async (t) => {
   t.same([b.columns[5]!.type, [...b.columns[5]!.values]], ['float64', [0.5, 1, 2, 3, 4]])
   t.same(b.columns[6]!.values, ['1.00', '-2.00', '3.00', '4.00', '5.00'])
   t.throws(() => recordBatchToBatch(rb, [{ name: 'color', type: 'int64', nullable: true }]), { code: 'schema_mismatch' })
+  // an Arrow Null column (e.g. all-None data written by pyarrow) reads as nulls of any type
+  const nothing = recordBatchToBatch(rb, [{ name: 'nothing', type: 'int64', nullable: true }]).columns[0]!
+  t.same([nothing.type, [...nothing.nulls!]], ['int64', [1, 1, 1, 1, 1]])
+})
+
+t.test('lone surrogates in neighbouring strings are not paired by the column encoder', async (t) => {
+  const batch = { length: 3, columns: [{ name: 's', type: 'string' as const, values: ['a\ud83d', '\ude00b', 'é'], nulls: null }] }
+  const back = recordBatchToBatch(ipcRoundTrip(batchToRecordBatch(batch)))
+  t.same(back.columns[0]!.values, ['a\ufffd', '\ufffdb', 'é'])
 })
 
 t.test('sliced Arrow data (non-zero offsets) reads the right rows', async (t) => {

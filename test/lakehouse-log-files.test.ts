@@ -9,7 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SluiceError } from '../proto/errors.js'
-import { isDeltaTable, loadSnapshot } from '../src/lakehouse/index.js'
+import { clearSnapshotCache, isDeltaTable, loadSnapshot } from '../src/lakehouse/index.js'
 import { listLog } from '../src/lakehouse/log-files.js'
 import { replayLog } from '../src/lakehouse/replay.js'
 
@@ -36,6 +36,7 @@ t.test('multi-part checkpoints', { skip }, async (t) => {
   t.equal(s.files.length, 11)
   t.equal((await listLog(dir)).checkpoints[0]!.kind, 'multipart')
   fs.rmSync(log(dir, `${V10}.checkpoint.0000000002.0000000002.parquet`))
+  clearSnapshotCache() // otherwise the state replayed above is reused, rightly
   s = await replayLog(dir)
   t.equal(s.checkpointVersion, null, 'an incomplete one is ignored: JSON replay')
   t.equal(s.files.length, 11)

@@ -98,3 +98,14 @@ t.test('unsupported column types name the column', async (t: Test) => {
   const s = await loadSnapshot(dir, {}, { allowUnsupportedColumns: true })
   t.same(s.schema, [{ name: 'ok', type: 'int64', nullable: true }])
 })
+
+t.test('void columns are dropped, not refused', async (t) => {
+  const { toFields, parseSchemaString: parse } = await import('../src/lakehouse/schema.js')
+  const r = toFields(parse(JSON.stringify({ type: 'struct', fields: [
+    { name: 'a', type: 'void', nullable: true, metadata: {} },
+    { name: 'b', type: 'decimal(10, 4)', nullable: false, metadata: {} },
+    { name: 'c', type: 'timestamp_ntz', nullable: true, metadata: {} },
+  ] })))
+  t.same(r.fields, [{ name: 'b', type: 'decimal', nullable: false, precision: 10, scale: 4 }])
+  t.same(r.unsupported, [{ name: 'c', type: 'timestamp_ntz' }])
+})

@@ -8,6 +8,7 @@ import Ajv2020Module from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import type { ValidateFunction } from 'ajv'
 import { buildRouter } from '../src/http/routes/index.js'
+import { RESERVED_PARAMS } from '../src/query/index.js'
 import { ROOT, startServer, uploadForm, type TestServer } from './helpers/server.js'
 
 // Both packages are CommonJS with a `default` export; under NodeNext the default import is
@@ -213,6 +214,11 @@ t.test('the document is consistent', async (t) => {
     const content = (deref((op.responses as Obj)['200']) as Obj).content as Obj
     t.same(Object.keys(content).sort(), ['application/json', 'application/vnd.apache.arrow.stream', 'application/x-ndjson', 'text/csv'], `${method.toUpperCase()} ${p}: four content types`)
   }
+
+  // The explore grammar's reserved parameters are exactly the named parameters of GET explore.
+  const explore = ((doc.paths as Obj)['/api/datasets/{name}/explore'] as Obj).get as Obj
+  const named = (explore.parameters as Json[]).map(deref).filter((p): p is Obj => isObj(p) && p.in === 'query' && p.name !== 'filters').map((p) => p.name as string)
+  t.same(named.sort(), [...RESERVED_PARAMS].sort(), 'GET explore documents every reserved parameter of src/query')
 
   // Every schema compiles (strict: unknown keywords and formats are errors).
   const ajv = newAjv()

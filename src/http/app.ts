@@ -3,7 +3,7 @@
  * authenticates, runs the handler and maps errors — plus one log line per request.
  */
 import uWS from 'uWebSockets.js'
-import { SluiceError, notFound } from '../../proto/errors.js'
+import { notFound } from '../../proto/errors.js'
 import { RequestContext } from './context.js'
 import { BodyReader } from './body.js'
 import { toSluiceError } from './errors.js'
@@ -35,9 +35,8 @@ export function startHttp(router: Router, s: Services): Promise<RunningServer> {
     })
     const match = router.match(ctx.method, ctx.path)
     if (match === null || match === 'method') {
-      ctx.sendError(match === 'method'
-        ? new SluiceError(405, 'not_found', `${ctx.method} is not allowed on ${ctx.path}`)
-        : notFound(`no route for ${ctx.method} ${ctx.path}`))
+      // API.md has no 405 code: a method a path does not serve is 404 not_found, saying so.
+      ctx.sendError(notFound(match === 'method' ? `${ctx.method} is not served on ${ctx.path}` : `no route for ${ctx.method} ${ctx.path}`))
       return
     }
     ctx.route = `${match.route.method} ${match.route.path}`

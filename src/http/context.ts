@@ -83,6 +83,20 @@ export class RequestContext {
     this.#finish()
   }
 
+  /** A response without a body (204). */
+  sendEmpty(status: number): void {
+    if (this.finished) return
+    this.status = status
+    this.res.cork(() => {
+      this.res.writeStatus(statusLine(status))
+      this.res.writeHeader('X-Request-Id', this.requestId)
+      this.res.endWithoutBody(0)
+    })
+    this.headersSent = true
+    this.finished = true
+    this.#finish()
+  }
+
   sendJson(status: number, value: unknown, extraHeaders?: Record<string, string>): void {
     this.send(status, JSON.stringify(value), 'application/json', extraHeaders)
   }

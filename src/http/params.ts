@@ -22,7 +22,7 @@ export function boolParam(raw: string | null | undefined, name: string, def: boo
   throw invalidParameter(name, `expected true or false, got "${raw.slice(0, 40)}"`)
 }
 
-export function enumParam<T extends string>(raw: string | null, name: string, allowed: readonly T[], def: T): T {
+export function enumParam<T extends string, D extends T | null>(raw: string | null, name: string, allowed: readonly T[], def: D): T | D {
   if (raw === null || raw === '') return def
   if (!(allowed as readonly string[]).includes(raw)) throw invalidParameter(name, `expected one of ${allowed.join(', ')}, got "${raw.slice(0, 40)}"`)
   return raw as T

@@ -48,6 +48,22 @@ export function commitInfoTimestamp(ci: CommitInfo | null | undefined): number |
   return null
 }
 
+// commitInfo per commit file, valid while the file is the same file (commits never change;
+// a table recreated at the same path has new files). Bounded; oldest entries go first.
+const MAX_COMMIT_INFOS = 20_000
+const commitInfoCache = new Map<string, { sig: string; ci: CommitInfo | null }>()
+
+async function cachedCommitInfo(file: string, st: import('node:fs').Stats): Promise<CommitInfo | null> {
+  const sig = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`
+  const hit = commitInfoCache.get(file)
+  if (hit && hit.sig === sig) return hit.ci
+  const ci = await readCommitInfo(file).catch(() => null)
+  commitInfoCache.delete(file)
+  commitInfoCache.set(file, { sig, ci })
+  if (commitInfoCache.size > MAX_COMMIT_INFOS) commitInfoCache.delete(commitInfoCache.keys().next().value!)
+  return ci
+}
+
 export interface VersionTimestamp {
   version: number
   /** the effective, monotonic timestamp used for time travel and history (ms since epoch) */
@@ -81,13 +97,14 @@ export async function readVersionTimestamps(listing: LogListing, from: number, t
   const versions: number[] = []
   for (let v = from; v <= to; v++) versions.push(v)
   const raw = await mapLimit(versions, 16, async (version) => {
-    const file = listing.commits.get(version)
-    const commitInfo = file ? await readCommitInfo(file).catch(() => null) : null
+    const file = listing.commits.get(version) ?? listing.checkpoints.find((c) => c.version === version)?.files[0]
+    if (!file) return { version, rawTimestampMs: 0, source: 'mtime' as const, commitInfo: null }
+    const st = await fsp.stat(file)
+    const isCommit = listing.commits.has(version)
+    const commitInfo = isCommit ? await cachedCommitInfo(file, st) : null
     const ts = commitInfoTimestamp(commitInfo)
     if (ts !== null) return { version, rawTimestampMs: ts, source: 'commitInfo' as const, commitInfo }
-    const statPath = file ?? listing.checkpoints.find((c) => c.version === version)?.files[0]
-    const mtime = statPath ? (await fsp.stat(statPath)).mtimeMs : 0
-    return { version, rawTimestampMs: Math.floor(mtime), source: 'mtime' as const, commitInfo }
+    return { version, rawTimestampMs: Math.floor(st.mtimeMs), source: 'mtime' as const, commitInfo }
   })
   const out: VersionTimestamp[] = []
   let prev = -Infinity

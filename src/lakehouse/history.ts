@@ -9,7 +9,7 @@ import { invalidParameter } from '../../proto/errors.js'
 import type { CommitInfo } from './actions.js'
 import { readVersionTimestamps } from './commit-read.js'
 import { latestListedVersion, listLog } from './log-files.js'
-import { earliestAvailableVersion } from './replay.js'
+import { earliestAvailableVersion } from './replay-plan.js'
 
 export interface HistoryEntry {
   version: number

@@ -24,3 +24,4 @@ export { parseSchemaString, schemaStringToFields, fieldsToSchemaString } from '.
 export type { DeltaStructType, DeltaStructField, UnsupportedColumn } from './schema.js'
 export { encodeAddPath, partitionDirectory, resolveDataPath } from './paths.js'
 export { isDeltaTable } from './log-files.js'
+export { clearSnapshotCache } from './snapshot-cache.js'

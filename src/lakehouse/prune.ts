@@ -13,7 +13,7 @@ import type { CmpOp, Filter, Literal } from '../../proto/plan.js'
 import type { Field } from '../../proto/types.js'
 import { parsePartitionValues } from './partition-values.js'
 import type { ActiveFile, Snapshot } from './replay.js'
-import { parseStats, type ColumnStats } from './stats.js'
+import { parseStats, type ColumnStats, type FileStats } from './stats.js'
 import { normalizeDecimal } from './temporal.js'
 
 export interface PlannedFile {
@@ -183,6 +183,18 @@ function mayMatch(flt: Filter, negated: boolean, facts: FileFacts, fields: Map<s
   }
 }
 
+// Parsed stats per active file object (files are immutable and shared across snapshots by the
+// snapshot cache), so repeated queries do not re-parse every file's stats JSON.
+const statsCache = new WeakMap<ActiveFile, { schemaKey: string; stats: FileStats | null }>()
+
+function cachedStats(add: ActiveFile, statsFields: Field[], schemaKey: string): FileStats | null {
+  const hit = statsCache.get(add)
+  if (hit && hit.schemaKey === schemaKey) return hit.stats
+  const stats = parseStats(add.stats, statsFields)
+  statsCache.set(add, { schemaKey, stats })
+  return stats
+}
+
 /**
  * The active files of `snapshot` that may contain rows matching `filter` (all of them when
  * `filter` is null), with typed partition values. Throws `422 unsupported_table` when a
@@ -192,11 +204,12 @@ export function pruneFiles(snapshot: Snapshot, filter: Filter | null, opts: Prun
   const fields = new Map(snapshot.schema.map((f) => [f.name, f]))
   const partitionFields = snapshot.partitionColumns.map((c) => fields.get(c)).filter((f): f is Field => f !== undefined)
   const statsFields = snapshot.schema.filter((f) => !snapshot.partitionColumns.includes(f.name))
+  const schemaKey = snapshot.metadata.schemaString + '\u0000' + snapshot.partitionColumns.join('\u0000')
   const skip = new Set(opts.skipColumns ?? [])
   const out: PlannedFile[] = []
   for (const add of snapshot.files) {
     const partition = parsePartitionValues(add.partitionValues, partitionFields)
-    const parsed = parseStats(add.stats, filter ? statsFields : [])
+    const parsed = cachedStats(add, statsFields, schemaKey)
     const numRecords = parsed?.numRecords ?? null
     if (filter && !mayMatch(filter, false, { partition, stats: parsed?.columns ?? {}, numRecords }, fields, skip)) continue
     out.push({

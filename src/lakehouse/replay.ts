@@ -8,22 +8,33 @@
  * `loadSnapshot` is what readers use: it also applies the protocol gate and refuses columns
  * Sluice cannot read. `replayLog` is the bare replay (no gate) for log-only work and tests.
  *
+ * Replayed states are cached per process (snapshot-cache.ts), so a query on an unchanged table
+ * costs a directory listing and a stat; a newer version costs only the new commits. Snapshots
+ * share their file objects with that cache: they are frozen, treat them as read-only.
+ *
  * I/O; runs on any thread.
  */
 import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import { SluiceError, invalidParameter } from '../../proto/errors.js'
 import type { Field } from '../../proto/types.js'
-import {
-  dvUniqueId, type Action, type AddFile, type CommitInfo, type DomainMetadataAction,
-  type MetadataAction, type ProtocolAction, type RemoveFile, type TxnAction,
+import type {
+  AddFile, CommitInfo, DomainMetadataAction, MetadataAction, ProtocolAction, RemoveFile, TxnAction,
 } from './actions.js'
 import { CheckpointReadError, readCheckpoint } from './checkpoint-read.js'
-import { commitInfoTimestamp, mapLimit, readCommitFile, readCommitInfo, readVersionTimestamps } from './commit-read.js'
-import { latestListedVersion, listLog, type CheckpointSet, type LogListing } from './log-files.js'
-import { percentDecode, resolveDataPath } from './paths.js'
+import { commitInfoTimestamp, mapLimit, readCommitFile, readCommitInfo } from './commit-read.js'
+import { latestListedVersion, listLog, type LogListing } from './log-files.js'
+import {
+  earliestAvailableVersion, hasCommits, replayPlans, resolveVersionAt, versionUnavailable,
+  type ReplayOptions, type ReplayPlan,
+} from './replay-plan.js'
+import { ReplayState } from './replay-state.js'
+import { findCachedState, putCachedState, versionSignature } from './snapshot-cache.js'
 import { checkReadable } from './protocol.js'
 import { parseSchemaString, toFields, unsupportedColumnsError, type DeltaStructType, type UnsupportedColumn } from './schema.js'
+
+export { earliestAvailableVersion, versionUnavailable }
+export type { ReplayOptions }
 
 /** An active file: the add action plus where the file is on disk. */
 export interface ActiveFile extends AddFile {
@@ -46,7 +57,7 @@ export interface Snapshot {
   /** columns left out of `schema` because Sluice cannot read their type (empty from loadSnapshot unless allowed) */
   unsupportedColumns: UnsupportedColumn[]
   partitionColumns: string[]
-  /** active logical files, in the order they were added */
+  /** active logical files, in the order they were added (frozen objects, shared with the cache) */
   files: ActiveFile[]
   /** remove actions kept as tombstones (for VACUUM) */
   tombstones: RemoveFile[]
@@ -68,143 +79,89 @@ export interface ReadAtOptions {
   timestampMs?: number
 }
 
-export interface ReplayOptions {
-  /** false: ignore checkpoints, replay JSON commits only (tests, checkpoint verification) */
-  useCheckpoints?: boolean
-  /** checkpoint versions not to start from (checkpoint verification) */
-  excludeCheckpoints?: number[]
-}
-
 export interface LoadOptions {
   /** keep going when some columns have types Sluice cannot read (log-only work: history, VACUUM) */
   allowUnsupportedColumns?: boolean
 }
 
-export const versionUnavailable = (msg: string, details: Record<string, unknown>) =>
-  new SluiceError(422, 'version_unavailable', msg, details)
-
-const fileKey = (p: string, dv: string | null) => `${percentDecode(p)}\u0000${dv ?? ''}`
-
-interface ReplayPlan {
-  checkpoint: CheckpointSet | null
-  commits: number[]
-}
-
-function hasCommits(listing: LogListing, from: number, to: number): boolean {
-  for (let v = from; v <= to; v++) if (!listing.commits.has(v)) return false
-  return true
-}
-
-/** Every way to reconstruct `target`, best first: newest checkpoint ≤ target, ..., then JSON from 0. */
-function replayPlans(listing: LogListing, target: number, opts: ReplayOptions): ReplayPlan[] {
-  const plans: ReplayPlan[] = []
-  const range = (a: number, b: number) => Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i)
-  if (opts.useCheckpoints !== false) {
-    for (const c of listing.checkpoints) {
-      if (opts.excludeCheckpoints?.includes(c.version)) continue
-      if (c.version <= target && hasCommits(listing, c.version + 1, target)) {
-        plans.push({ checkpoint: c, commits: range(c.version + 1, target) })
-      }
-    }
-  }
-  if (hasCommits(listing, 0, target)) plans.push({ checkpoint: null, commits: range(0, target) })
-  return plans
-}
-
-/**
- * The earliest version from which every version up to `latest` can be reconstructed:
- * the start of the run of commits that ends at `latest`, or the oldest checkpoint that
- * bridges into that run. Throws when not even `latest` can be reconstructed.
- */
-export function earliestAvailableVersion(listing: LogListing, latest: number): number {
-  let runStart = latest + 1
-  while (runStart - 1 >= 0 && listing.commits.has(runStart - 1)) runStart--
-  if (runStart === 0) return 0
-  let earliest = Infinity
-  for (const c of listing.checkpoints) if (c.version >= runStart - 1 && c.version < earliest) earliest = c.version
-  if (earliest === Infinity) {
-    if (listing.uuidCheckpointVersions.length > 0) {
-      throw new SluiceError(422, 'unsupported_table', 'the table needs Delta reader features Sluice does not implement: v2Checkpoint', {
-        features: ['v2Checkpoint'],
-      })
-    }
-    throw new SluiceError(422, 'unsupported_table', `the Delta log is incomplete: version ${latest} cannot be reconstructed (commit ${runStart - 1} is missing and no checkpoint covers it)`)
-  }
-  return earliest
-}
-
-/**
- * Resolves `as of timestampMs` to the latest version whose (monotonic) commit timestamp is
- * ≤ timestampMs. Throws `422 version_unavailable` when it is before the earliest available
- * version.
- */
-export async function resolveVersionAt(listing: LogListing, earliest: number, latest: number, timestampMs: number): Promise<number> {
-  const stamps = await readVersionTimestamps(listing, earliest, latest)
-  let found = -1
-  for (const s of stamps) {
-    if (s.timestampMs <= timestampMs) found = s.version
-    else break
-  }
-  if (found < 0) {
-    const first = stamps[0]!
-    throw versionUnavailable(
-      `no version of the table exists at ${new Date(timestampMs).toISOString()}: the earliest available version is ${first.version}, committed at ${new Date(first.timestampMs).toISOString()}`,
-      { earliestVersion: first.version, earliestTimestampMs: first.timestampMs, latestVersion: latest },
-    )
-  }
-  return found
-}
-
-class ReplayState {
-  protocol: ProtocolAction | null = null
-  metadata: MetadataAction | null = null
-  files = new Map<string, AddFile>()
-  tombstones = new Map<string, RemoveFile>()
-  txns = new Map<string, TxnAction>()
-  domains = new Map<string, DomainMetadataAction>()
-
-  apply(actions: Action[]): void {
-    for (const a of actions) {
-      switch (a.kind) {
-        case 'protocol': this.protocol = a.protocol; break
-        case 'metaData': this.metadata = a.metaData; break
-        case 'add': {
-          const k = fileKey(a.add.path, dvUniqueId(a.add.deletionVector))
-          this.files.set(k, a.add) // a re-add replaces stats etc. and keeps its place
-          this.tombstones.delete(k)
-          break
-        }
-        case 'remove': {
-          const k = fileKey(a.remove.path, dvUniqueId(a.remove.deletionVector))
-          this.files.delete(k)
-          this.tombstones.set(k, a.remove)
-          break
-        }
-        case 'txn': this.txns.set(a.txn.appId, a.txn); break
-        case 'domainMetadata':
-          if (a.domainMetadata.removed) this.domains.delete(a.domainMetadata.domain)
-          else this.domains.set(a.domainMetadata.domain, a.domainMetadata)
-          break
-        default: break // commitInfo, cdc, checkpointMetadata, sidecar: not part of the state
-      }
-    }
-  }
-}
-
-async function runPlan(listing: LogListing, plan: ReplayPlan): Promise<{ state: ReplayState; commitInfos: Map<number, CommitInfo> }> {
-  const state = new ReplayState()
-  if (plan.checkpoint) state.apply((await readCheckpoint(plan.checkpoint)).actions)
-  const commitInfos = new Map<number, CommitInfo>()
+async function applyCommits(listing: LogListing, state: ReplayState, commits: number[], commitInfos: Map<number, CommitInfo>): Promise<void> {
   // read ahead in chunks, apply strictly in version order
-  for (let i = 0; i < plan.commits.length; i += 64) {
-    const chunk = plan.commits.slice(i, i + 64)
+  for (let i = 0; i < commits.length; i += 64) {
+    const chunk = commits.slice(i, i + 64)
     const parsed = await mapLimit(chunk, 16, (v) => readCommitFile(listing.commits.get(v)!, v))
     parsed.forEach((actions, j) => {
       state.apply(actions)
       for (const a of actions) if (a.kind === 'commitInfo') commitInfos.set(chunk[j]!, a.commitInfo)
     })
   }
+}
+
+async function runPlan(root: string, listing: LogListing, plan: ReplayPlan): Promise<{ state: ReplayState; commitInfos: Map<number, CommitInfo> }> {
+  const state = new ReplayState(root)
+  if (plan.checkpoint) state.apply((await readCheckpoint(plan.checkpoint)).actions)
+  const commitInfos = new Map<number, CommitInfo>()
+  await applyCommits(listing, state, plan.commits, commitInfos)
   return { state, commitInfos }
+}
+
+/** Commits applied on top of a cached state before a checkpoint is the better start. */
+const MAX_INCREMENTAL_COMMITS = 256
+
+interface BuiltState {
+  state: ReplayState
+  commitInfo: CommitInfo | null
+  checkpointVersion: number | null
+}
+
+/**
+ * The reconciled state at `target`: from the cache (exactly, or a cached older version plus
+ * the commits after it), else from the best replay plan, falling back past damaged
+ * checkpoints. Default replays are cached; replays with options (tests) bypass the cache.
+ */
+async function buildState(root: string, listing: LogListing, target: number, earliest: number, latest: number, opts: ReplayOptions): Promise<BuiltState> {
+  const cacheable = opts.useCheckpoints !== false && !opts.excludeCheckpoints?.length
+  if (cacheable) {
+    const cached = await findCachedState(root, target, listing, (v) => target - v <= MAX_INCREMENTAL_COMMITS && hasCommits(listing, v + 1, target))
+    if (cached) {
+      if (cached.version === target) return cached
+      const state = cached.state.clone()
+      const commitInfos = new Map<number, CommitInfo>()
+      const commits = Array.from({ length: target - cached.version }, (_, i) => cached.version + 1 + i)
+      await applyCommits(listing, state, commits, commitInfos)
+      return remember(root, listing, target, { state, commitInfo: commitInfos.get(target) ?? null, checkpointVersion: cached.checkpointVersion })
+    }
+  }
+  const plans = replayPlans(listing, target, opts)
+  if (plans.length === 0) {
+    throw versionUnavailable(
+      `version ${target} is not available: its commits were cleaned up; the earliest available version is ${earliest}`,
+      { earliestVersion: earliest, latestVersion: latest },
+    )
+  }
+  let firstError: unknown = null
+  for (const plan of plans) {
+    let result: Awaited<ReturnType<typeof runPlan>>
+    try {
+      result = await runPlan(root, listing, plan)
+    } catch (err) {
+      // a damaged checkpoint: fall back to an older one or to JSON; other errors are final
+      if (!(err instanceof CheckpointReadError)) throw err
+      firstError ??= err
+      continue
+    }
+    let commitInfo = result.commitInfos.get(target) ?? null
+    const commitFile = listing.commits.get(target)
+    if (!commitInfo && commitFile && !plan.commits.includes(target)) commitInfo = await readCommitInfo(commitFile)
+    const built = { state: result.state, commitInfo, checkpointVersion: plan.checkpoint?.version ?? null }
+    return cacheable ? remember(root, listing, target, built) : built
+  }
+  throw firstError
+}
+
+async function remember(root: string, listing: LogListing, version: number, built: BuiltState): Promise<BuiltState> {
+  const signature = await versionSignature(listing, version)
+  if (signature) putCachedState({ root, version, signature, ...built })
+  return built
 }
 
 /**
@@ -223,7 +180,7 @@ export async function replayLog(tablePath: string, at: ReadAtOptions = {}, opts:
   if (at.version !== undefined && (!Number.isSafeInteger(at.version) || at.version < 0)) {
     throw invalidParameter('version', 'must be a non-negative integer')
   }
-  if (at.timestampMs !== undefined && !Number.isFinite(at.timestampMs)) {
+  if (at.timestampMs !== undefined && !(Math.abs(at.timestampMs) <= 8.64e15)) { // the range of Date
     throw invalidParameter('as_of', 'must be a valid timestamp')
   }
   const listing = await listLog(tablePath)
@@ -238,29 +195,9 @@ export async function replayLog(tablePath: string, at: ReadAtOptions = {}, opts:
   } else if (at.timestampMs !== undefined) {
     target = await resolveVersionAt(listing, earliest, latest, at.timestampMs)
   }
-  const plans = replayPlans(listing, target, opts)
-  if (plans.length === 0) {
-    throw versionUnavailable(
-      `version ${target} is not available: its commits were cleaned up; the earliest available version is ${earliest}`,
-      { earliestVersion: earliest, latestVersion: latest },
-    )
-  }
-  let result: Awaited<ReturnType<typeof runPlan>> | null = null
-  let plan = plans[0]!
-  let firstError: unknown = null
-  for (const p of plans) {
-    try {
-      result = await runPlan(listing, p)
-      plan = p
-      break
-    } catch (err) {
-      // a damaged checkpoint: fall back to an older one or to JSON; other errors are final
-      if (!(err instanceof CheckpointReadError)) throw err
-      firstError ??= err
-    }
-  }
-  if (!result) throw firstError
-  const { state, commitInfos } = result
+  const root = path.resolve(tablePath)
+  const built = await buildState(root, listing, target, earliest, latest, opts)
+  const { state, checkpointVersion } = built
   if (!state.protocol || !state.metadata) {
     throw new SluiceError(422, 'not_a_delta_table', `the Delta log at version ${target} has no ${state.protocol ? 'metaData' : 'protocol'} action`)
   }
@@ -275,19 +212,14 @@ export async function replayLog(tablePath: string, at: ReadAtOptions = {}, opts:
       throw new SluiceError(422, 'unsupported_table', `partition column "${c}" is not in the table schema`)
     }
   }
-  const files: ActiveFile[] = []
-  for (const add of state.files.values()) files.push({ ...add, absolutePath: resolveDataPath(tablePath, add.path) })
-
-  let commitInfo = commitInfos.get(target) ?? null
-  const commitFile = listing.commits.get(target)
-  if (!commitInfo && commitFile && !plan.commits.includes(target)) commitInfo = await readCommitInfo(commitFile)
+  const commitInfo = built.commitInfo
   let timestampMs = commitInfoTimestamp(commitInfo)
   if (timestampMs === null) {
-    const statPath = commitFile ?? plan.checkpoint?.files[0]
+    const statPath = listing.commits.get(target) ?? listing.checkpoints.find((c) => c.version === target)?.files[0]
     timestampMs = statPath ? Math.floor((await fsp.stat(statPath)).mtimeMs) : 0
   }
   return {
-    tablePath: path.resolve(tablePath),
+    tablePath: root,
     version: target,
     latestVersion: latest,
     earliestVersion: earliest,
@@ -297,13 +229,13 @@ export async function replayLog(tablePath: string, at: ReadAtOptions = {}, opts:
     schema: fields,
     unsupportedColumns: unsupported,
     partitionColumns: metadata.partitionColumns,
-    files,
+    files: [...state.files.values()],
     tombstones: [...state.tombstones.values()],
     txns: Object.fromEntries(state.txns),
     domains: Object.fromEntries(state.domains),
     timestampMs,
     commitInfo,
-    checkpointVersion: plan.checkpoint?.version ?? null,
+    checkpointVersion,
   }
 }
 

@@ -3,8 +3,9 @@
  *
  * Delta -> logical: string, long→int64, integer→int32, short→int16, byte→int16,
  * float→float32, double→float64, boolean, binary, date, timestamp, decimal(p,s).
- * timestamp_ntz, struct, array, map, variant, void, ... are unsupported: a reader asking for
- * the schema gets `422 unsupported_table` naming the column.
+ * timestamp_ntz, struct, array, map, variant, ... are unsupported: a reader asking for the
+ * schema gets `422 unsupported_table` naming the column. `void` columns are dropped, as the
+ * protocol recommends.
  *
  * Logical -> Delta (tables Sluice writes): the reverse, plus two types Delta lacks, kept in
  * column metadata so other engines still read something sensible:
@@ -135,12 +136,14 @@ export function deltaFieldToField(f: DeltaStructField): Field | null {
 
 /**
  * Splits a Delta schema into the logical fields Sluice serves and the columns it cannot
- * (timestamp_ntz, struct, array, map, variant, ...). Never throws.
+ * (timestamp_ntz, struct, array, map, variant, ...); `void` columns are left out of both.
+ * Never throws.
  */
 export function toFields(schema: DeltaStructType): { fields: Field[]; unsupported: UnsupportedColumn[] } {
   const fields: Field[] = []
   const unsupported: UnsupportedColumn[] = []
   for (const f of schema.fields) {
+    if (f.type === 'void') continue // the protocol recommends dropping void columns on reads
     const lf = deltaFieldToField(f)
     if (lf) fields.push(lf)
     else unsupported.push({ name: f.name, type: deltaTypeName(f.type) })

@@ -80,12 +80,6 @@ export function formatTimestampMicros(us: bigint): string {
   return `${ymd(Number(ms))}T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}.${pad(micros, 6)}Z`
 }
 
-/** µs since the epoch → `YYYY-MM-DDTHH:MM:SS.mmmZ`, truncated down to ms (how Spark writes stats). */
-export function formatTimestampMillis(us: bigint): string {
-  const ms = Number(floorDiv(us, 1000n))
-  return new Date(ms).toISOString()
-}
-
 const DECIMAL_TEXT_RE = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/
 
 /**

@@ -55,6 +55,9 @@ export class CsvScanner {
       delimiter: this.delimiter,
       quote: '"',
       escape: '"',
+      // every line end, also mixed in one file (auto-detection fixes the first one it meets
+      // and leaves a stray \r in the values of the other lines)
+      record_delimiter: ['\r\n', '\n', '\r'],
       relax_column_count: true, // checked here, to name the line our way and to see blank lines
       max_record_size: MAX_RECORD_BYTES,
     })

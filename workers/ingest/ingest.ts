@@ -1,7 +1,8 @@
 /**
  * The csv-ingest task: pass 1 infers the layout (infer.ts), pass 2 parses the file again into
- * typed chunks (one row group each) and writes Parquet part files of `targetRowsPerFile` rows
- * with their Delta stats. Memory stays bounded by one chunk plus one row group in wasm.
+ * typed chunks (a full chunk is one row group) and writes Parquet part files of
+ * `targetRowsPerFile` rows with their Delta stats. Memory stays bounded: one chunk of rows in
+ * JS (at most 128 Ki rows or 64 MiB of CSV), one row group being encoded in wasm.
  * Runs in worker threads. On failure every file it wrote is deleted.
  */
 import type { Batch } from '../../proto/batch.js'
@@ -15,10 +16,16 @@ import { ProgressReporter } from './progress.js'
 import { DeltaStats } from './stats.js'
 
 export const DEFAULT_TARGET_ROWS_PER_FILE = 1_000_000
+/** A chunk also ends after this many bytes of CSV, so that wide rows stay bounded in JS. */
+export const MAX_CHUNK_CSV_BYTES = 64 * 1024 * 1024
 
 export interface IngestTuning {
-  /** rows per row group (default 128 Ki) */
+  /** rows per chunk and row group (default 128 Ki) */
   rowGroupRows?: number
+  /** CSV bytes per chunk at most (default MAX_CHUNK_CSV_BYTES) */
+  maxChunkBytes?: number
+  /** encoded bytes per row group at most (default DEFAULT_ROW_GROUP_BYTES) */
+  rowGroupBytes?: number
 }
 
 interface OpenFile {
@@ -35,6 +42,7 @@ export async function ingestCsv(task: CsvIngestTask, tuning: IngestTuning = {}):
   const target = task.targetRowsPerFile ?? DEFAULT_TARGET_ROWS_PER_FILE
   if (!Number.isSafeInteger(target) || target < 1) throw invalidParameter('targetRowsPerFile', 'must be a positive integer')
   const rowGroupRows = Math.min(tuning.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS, target)
+  const maxChunkBytes = tuning.maxChunkBytes ?? MAX_CHUNK_CSV_BYTES
   const progress = task.progress ? new ProgressReporter(task.progress) : undefined
 
   const layout = await inferCsv(task.file, task.options ?? {}, 0, progress)
@@ -49,7 +57,9 @@ export async function ingestCsv(task: CsvIngestTask, tuning: IngestTuning = {}):
   const builder = new BatchBuilder(fields, Math.min(rowGroupRows, target))
 
   const nextCapacity = (): number => Math.min(rowGroupRows, target - rowsInFile)
+  let chunkStart = layout.bomLength
   const cutChunk = (): void => {
+    chunkStart = scanner.recordStart
     rowsInFile += builder.length
     const last = rowsInFile >= target
     if (last) rowsInFile = 0
@@ -59,7 +69,7 @@ export async function ingestCsv(task: CsvIngestTask, tuning: IngestTuning = {}):
     while (queue.length > 0) {
       const { batch, last } = queue.shift()!
       if (!open) {
-        const writer = await ParquetPartWriter.create(task.outDir, files.length, rowGroupRows)
+        const writer = await ParquetPartWriter.create(task.outDir, files.length, { rows: rowGroupRows, bytes: tuning.rowGroupBytes })
         written.push(writer)
         open = { writer, stats: new DeltaStats(fields) }
       }
@@ -86,7 +96,7 @@ export async function ingestCsv(task: CsvIngestTask, tuning: IngestTuning = {}):
         if (records++ === 0 && skipFirst) return
         builder.append(fieldsOfRow)
         rows++
-        if (builder.length === builder.capacity) cutChunk()
+        if (builder.length === builder.capacity || scanner.recordStart - chunkStart > maxChunkBytes) cutChunk()
       },
       onChunk: async (bytesRead) => {
         await flush()

@@ -19,6 +19,18 @@ import { batchToRecordBatch } from '../kernels/arrow-to.js'
 
 /** Rows per row group (and per Batch handed to the writer). */
 export const DEFAULT_ROW_GROUP_ROWS = 128 * 1024
+/**
+ * Bytes the encoder may buffer for one row group (its estimate of the encoded data) before
+ * it ends the row group early: bounds wasm memory for wide rows.
+ */
+export const DEFAULT_ROW_GROUP_BYTES = 128 * 1024 * 1024
+
+export interface RowGroupLimits {
+  /** rows per row group (default DEFAULT_ROW_GROUP_ROWS) */
+  rows?: number
+  /** buffered bytes per row group (default DEFAULT_ROW_GROUP_BYTES) */
+  bytes?: number
+}
 
 interface Codec {
   compression: pq.Compression
@@ -40,10 +52,11 @@ export function parquetCodec(): Codec {
   return codec
 }
 
-function writerProperties(rowGroupRows: number): pq.WriterProperties {
+function writerProperties(limits: RowGroupLimits): pq.WriterProperties {
   return new pq.WriterPropertiesBuilder()
     .setCompression(parquetCodec().compression)
-    .setMaxRowGroupSize(rowGroupRows)
+    .setMaxRowGroupSize(limits.rows ?? DEFAULT_ROW_GROUP_ROWS)
+    .setMaxRowGroupBytes(limits.bytes ?? DEFAULT_ROW_GROUP_BYTES)
     .setCreatedBy('sluice (parquet-wasm 0.8.0)')
     .build()
 }
@@ -79,9 +92,10 @@ export interface WrittenFile {
 }
 
 /**
- * One Parquet file being written. `write` each Batch (at most `rowGroupRows` rows each: one
- * row group per Batch), then `close`; `abort` stops and deletes the file. Throws what
- * parquet-wasm or the file system throw.
+ * One Parquet file being written. `write` each Batch, then `close`; `abort` stops and deletes
+ * the file. The encoder ends a row group when it holds `limits.rows` rows or `limits.bytes`
+ * bytes (so Batches of exactly `limits.rows` rows become one row group each; smaller ones are
+ * merged). Throws what parquet-wasm or the file system throw.
  */
 export class ParquetPartWriter {
   #ctrl!: ReadableStreamDefaultController<pq.RecordBatch>
@@ -97,7 +111,7 @@ export class ParquetPartWriter {
   }
 
   /** Create `dir/<partFileName(index)>` (fails if it exists) and start the encoder. */
-  static async create(dir: string, index: number, rowGroupRows = DEFAULT_ROW_GROUP_ROWS): Promise<ParquetPartWriter> {
+  static async create(dir: string, index: number, limits: RowGroupLimits = {}): Promise<ParquetPartWriter> {
     const w = new ParquetPartWriter(dir, partFileName(index))
     const fh = await open(join(dir, w.name), 'wx')
     try {
@@ -107,7 +121,7 @@ export class ParquetPartWriter {
       )
       // transformParquetStream resolves only once it has read the first batch (for the schema):
       // it must not be awaited before the first write
-      const output = pq.transformParquetStream(input, writerProperties(rowGroupRows)) as Promise<ReadableStream<Uint8Array>>
+      const output = pq.transformParquetStream(input, writerProperties(limits)) as Promise<ReadableStream<Uint8Array>>
       w.#done = w.#drain(output, fh)
     } catch (err) {
       await fh.close()
@@ -167,8 +181,8 @@ export class ParquetPartWriter {
 }
 
 /** Write `batches` to a new part file in `dir` (convenience for small outputs and tests). */
-export async function writeParquetFile(dir: string, index: number, batches: Iterable<Batch>, rowGroupRows?: number): Promise<WrittenFile> {
-  const w = await ParquetPartWriter.create(dir, index, rowGroupRows)
+export async function writeParquetFile(dir: string, index: number, batches: Iterable<Batch>, limits?: RowGroupLimits): Promise<WrittenFile> {
+  const w = await ParquetPartWriter.create(dir, index, limits)
   try {
     for (const b of batches) await w.write(b)
     return await w.close()

@@ -4,7 +4,7 @@
  */
 import type { CsvPreviewResult, CsvPreviewTask } from '../../proto/ingest.js'
 import { typeName } from '../../proto/types.js'
-import { rowObjects } from '../kernels/json-values.js'
+import { createEncoder } from '../kernels/encode.js'
 import { BatchBuilder } from './columns.js'
 import { inferCsv } from './infer.js'
 
@@ -20,7 +20,8 @@ export async function previewCsv(task: CsvPreviewTask): Promise<CsvPreviewResult
     dialect: layout.dialect,
     fields: layout.fields,
     rows,
-    rowsJson: `[${rowObjects(rows, meta, '', ',', '')}]`,
+    // the JSON output encoder writes the rows of a batch as `{...},{...}`
+    rowsJson: `[${Buffer.from(createEncoder('json', meta).batch(rows)).toString('utf8')}]`,
     rowCount: layout.rowCount,
     warnings: layout.warnings,
   }

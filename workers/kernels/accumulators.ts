@@ -7,8 +7,9 @@ import type { Column } from '../../proto/batch.js'
 import { SluiceError } from '../../proto/errors.js'
 import type { AggExpr, SelectItem } from '../../proto/plan.js'
 import type { LogicalType } from '../../proto/types.js'
+import { castColumn } from './cast.js'
 import { buildColumn, type Cell } from './column.js'
-import { decimalToUnscaled, pow10n, rescaleDecimal, unscaledToDecimal } from './decimal.js'
+import { compareUnscaled, decimalKey, decimalToUnscaled, pow10n, rescaleDecimal, unscaledNumber, unscaledToDecimal } from './decimal.js'
 import { compareFloats } from './filter.js'
 import { compareStrings } from './scalar.js'
 import { formatBinary } from './text.js'
@@ -59,7 +60,7 @@ export class Accumulator {
   grow(): void {
     const s = this.s
     s.n.push(0)
-    if (this.kind === 'sum_int' || this.kind === 'sum_float') s.acc.push(0)
+    if (this.kind !== 'count_distinct' && this.kind !== 'min' && this.kind !== 'max') s.acc.push(0)
     if (this.kind === 'sum_int' || this.kind === 'sum_decimal') s.big.push(0n)
     if (this.kind === 'count_distinct') s.sets.push(new Set())
     if (this.kind === 'min' || this.kind === 'max') s.best.push(null)
@@ -112,7 +113,17 @@ export class Accumulator {
       case 'sum_decimal': {
         const a = v as string[]
         const scale = this.scale
-        for (let i = 0; i < len; i++) if (!nulls?.[i]) { const g = gid[i]!; s.big[g] += decimalToUnscaled(a[i]!, scale); n[g]!++ }
+        const acc = s.acc
+        for (let i = 0; i < len; i++) {
+          if (nulls?.[i]) continue
+          const g = gid[i]!
+          n[g]!++
+          // up to 15 digits: exact in a double (|x| < 2^50), same scheme as integer sums
+          const x = unscaledNumber(a[i]!, scale)
+          if (x !== x) { s.big[g] += decimalToUnscaled(a[i]!, scale); continue }
+          const y = acc[g]! + x
+          if (y > SAFE_HALF || y < -SAFE_HALF) { s.big[g] += BigInt(y); acc[g] = 0 } else acc[g] = y
+        }
         return
       }
       case 'min': case 'max': {
@@ -139,8 +150,8 @@ export class Accumulator {
       case 'decimal': {
         const scale = this.scale
         return (x, b) => {
-          const d = decimalToUnscaled(x as string, scale) - decimalToUnscaled(b as string, scale)
-          return sign > 0 ? d > 0n : d < 0n
+          const d = compareUnscaled(decimalKey(x as string, scale), decimalKey(b as string, scale))
+          return sign > 0 ? d > 0 : d < 0
         }
       }
       default: return sign > 0 ? (x, b) => x > b : (x, b) => x < b
@@ -154,13 +165,12 @@ export class Accumulator {
     switch (this.kind) {
       case 'count_distinct': for (const x of other.sets[from]!) s.sets[to]!.add(x); return
       case 'sum_float': s.acc[to]! += other.acc[from]!; return
-      case 'sum_int': {
+      case 'sum_int': case 'sum_decimal': {
         s.big[to]! += other.big[from]!
         const y = s.acc[to]! + other.acc[from]!
         if (y > SAFE_HALF || y < -SAFE_HALF) { s.big[to]! += BigInt(y); s.acc[to] = 0 } else s.acc[to] = y
         return
       }
-      case 'sum_decimal': s.big[to]! += other.big[from]!; return
       case 'min': case 'max': {
         const x = other.best[from]
         if (x === null || x === undefined) return
@@ -176,6 +186,7 @@ export class Accumulator {
     const s = this.s
     const cells = new Array<Cell>(groups)
     const isAvg = this.expr.fn === 'avg'
+    const floatOut = type === 'float64' || type === 'float32'
     for (let g = 0; g < groups; g++) {
       const n = s.n[g]!
       switch (this.kind) {
@@ -195,16 +206,26 @@ export class Accumulator {
         case 'sum_decimal': {
           if (n === 0) { cells[g] = null; break }
           const outScale = this.item.scale ?? this.scale
+          const total = s.big[g]! + BigInt(s.acc[g]!)
+          if (floatOut) { cells[g] = Number(unscaledToDecimal(total, this.scale)) / (isAvg ? n : 1); break }
           cells[g] = isAvg
-            ? unscaledToDecimal(divRoundHalfUp(s.big[g]! * pow10n(Math.max(0, outScale - this.scale)), BigInt(n) * pow10n(Math.max(0, this.scale - outScale))), outScale)
-            : rescaleDecimal(unscaledToDecimal(s.big[g]!, this.scale), outScale)
+            ? unscaledToDecimal(divRoundHalfUp(total * pow10n(Math.max(0, outScale - this.scale)), BigInt(n) * pow10n(Math.max(0, this.scale - outScale))), outScale)
+            : rescaleDecimal(unscaledToDecimal(total, this.scale), outScale)
           break
         }
         case 'min': case 'max': cells[g] = s.best[g] ?? null; break
       }
     }
-    const col = buildColumn(name, type, cells, this.item.precision, type === 'decimal' ? this.item.scale ?? this.scale : this.item.scale)
-    return col
+    // cells hold the natural result type; the select item may ask for another (cast)
+    const natural: LogicalType = this.kind === 'count_rows' || this.kind === 'count' || this.kind === 'count_distinct' ? 'int64'
+      : this.kind === 'sum_float' ? 'float64'
+        : this.kind === 'sum_int' ? (isAvg ? 'float64' : 'int64')
+          : this.kind === 'sum_decimal' ? (floatOut ? 'float64' : 'decimal')
+            : this.inputType ?? type
+    const outScale = this.item.scale ?? this.scale
+    const col = buildColumn(name, natural, cells, natural === 'decimal' ? this.item.precision ?? 38 : undefined, natural === 'decimal' ? (this.kind === 'sum_decimal' ? outScale : this.scale) : undefined)
+    if (natural === type && (type !== 'decimal' || col.scale === outScale)) return col
+    return castColumn(col, { name, type, nullable: true, precision: this.item.precision, scale: this.item.scale })
   }
 }
 

@@ -28,7 +28,8 @@ export function recordBatchToBatch(rb: RecordBatch, fields?: Field[]): Batch {
   names.forEach((name, i) => { if (!byName.has(name)) byName.set(name, i) })
   const columns = fields.map((f) => {
     const i = byName.get(f.name)
-    if (i === undefined) return nullColumn(f.name, f.type, n, f.type === 'decimal' ? f.precision ?? 38 : undefined, f.type === 'decimal' ? f.scale ?? 0 : undefined)
+    // absent, or an Arrow Null column (all values null, no type): nulls of the field's type
+    if (i === undefined || children[i]!.type.typeId === Type.Null) return nullColumn(f.name, f.type, n, f.type === 'decimal' ? f.precision ?? 38 : undefined, f.type === 'decimal' ? f.scale ?? 0 : undefined)
     return castColumn(dataToColumn(f.name, children[i]!), f)
   })
   return { length: n, columns }

@@ -152,9 +152,27 @@ export function encodeUtf8Column(values: string[], nulls: Uint8Array | null, len
     for (let i = 0; i < length; i++) { pos += src[i]!.length; offsets[i + 1] = pos }
     return { offsets, bytes: encoder.encode(joined) }
   }
+  // byte lengths counted here; they add up to the joined encoding unless joining paired two
+  // lone surrogates across a boundary (then encode string by string)
   let total = 0
-  for (let i = 0; i < length; i++) { total += Buffer.byteLength(src[i]!, 'utf8'); offsets[i + 1] = total }
+  for (let i = 0; i < length; i++) { total += utf8Length(src[i]!); offsets[i + 1] = total }
+  const bytes = encoder.encode(joined)
+  if (bytes.length === total) return { offsets, bytes }
   const buf = Buffer.allocUnsafeSlow(total)
   for (let i = 0; i < length; i++) buf.write(src[i]!, offsets[i]!, 'utf8')
   return { offsets, bytes: new Uint8Array(buf.buffer, buf.byteOffset, total) }
+}
+
+/** UTF-8 byte length of a string as TextEncoder writes it (lone surrogates: 3 bytes). */
+export function utf8Length(s: string): number {
+  let n = 0
+  const len = s.length
+  for (let k = 0; k < len; k++) {
+    const c = s.charCodeAt(k)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c < 0xdc00 && k + 1 < len && (s.charCodeAt(k + 1) & 0xfc00) === 0xdc00) { n += 4; k++ }
+    else n += 3
+  }
+  return n
 }

@@ -4,7 +4,8 @@
  * Writing bytes is ~3-4x faster than concatenating a string per batch and encoding it.
  * One sink per encoder, reused across batches. Runs in worker threads.
  */
-import { civilFromDays, splitMicros } from './calendar.js'
+import { splitMicros } from './calendar.js'
+import { formatDate } from './text.js'
 
 const MIN_CAPACITY = 1 << 16
 
@@ -49,6 +50,41 @@ export class ByteSink {
     this.pos += this.buf.write(s, this.pos, 'utf8')
   }
 
+  /**
+   * A JSON string literal. Short printable-ASCII strings are copied byte by byte (several
+   * times faster than JSON.stringify + encode); anything else goes through JSON.stringify.
+   */
+  jsonString(s: string): void {
+    const n = s.length
+    this.ensure(n + 2)
+    const buf = this.buf
+    const start = this.pos
+    let p = start
+    buf[p++] = 34
+    for (let k = 0; k < n; k++) {
+      const c = s.charCodeAt(k)
+      if (c < 32 || c > 126 || c === 34 || c === 92) { this.utf8(JSON.stringify(s)); return }
+      buf[p++] = c
+    }
+    buf[p++] = 34
+    this.pos = p
+  }
+
+  /** A CSV field for a text value (RFC 4180): quoted when empty or holding `"` `,` CR LF. */
+  csvString(s: string, quoteIfNeeded: (s: string) => string): void {
+    const n = s.length
+    if (n === 0) { this.ascii('""'); return }
+    this.ensure(n)
+    const buf = this.buf
+    let p = this.pos
+    for (let k = 0; k < n; k++) {
+      const c = s.charCodeAt(k)
+      if (c > 127 || c === 34 || c === 44 || c === 13 || c === 10) { this.utf8(quoteIfNeeded(s)); return }
+      buf[p++] = c
+    }
+    this.pos = p
+  }
+
   /** A safe integer as decimal digits. */
   int(v: number): void {
     this.ensure(24)
@@ -67,7 +103,7 @@ export class ByteSink {
     else this.ascii(v.toString())
   }
 
-  /** Shortest round-trip text of a float; `special` decides how NaN/±Infinity are written. */
+  /** Shortest round-trip text of a finite float (NaN/±Infinity: callers decide). */
   float(x: number): void {
     if (Number.isSafeInteger(x)) this.int(x === 0 ? 0 : x)
     else this.ascii(String(x))
@@ -82,10 +118,8 @@ export class ByteSink {
   /** YYYY-MM-DD (years outside 0..9999 as ISO 8601 expanded years). */
   date(days: number): void {
     if (days !== this.#lastDay) {
-      const { y, m, d } = civilFromDays(days)
-      const yy = y >= 0 && y <= 9999 ? String(y).padStart(4, '0') : (y < 0 ? '-' : '+') + String(Math.abs(y)).padStart(4, '0')
       this.#lastDay = days
-      this.#lastDayText = yy + '-' + (m < 10 ? '0' : '') + m + '-' + (d < 10 ? '0' : '') + d
+      this.#lastDayText = formatDate(days)
     }
     this.ascii(this.#lastDayText)
   }

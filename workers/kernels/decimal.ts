@@ -13,6 +13,38 @@ export function pow10n(n: number): bigint {
   return n <= 77 ? POW10_BIG[n]! : 10n ** BigInt(n)
 }
 
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
+
+/**
+ * The unscaled value of plain decimal text ("-12.30") at `scale` as a number, or NaN when
+ * the text is not that simple (exponent, more fraction digits than `scale`, more than 15
+ * digits in all): callers then take the exact bigint path (decimalToUnscaled).
+ */
+export function unscaledNumber(text: string, scale: number): number {
+  const n = text.length
+  let k = 0
+  let neg = false
+  if (n > 0 && text.charCodeAt(0) === 45) { neg = true; k = 1 }
+  let v = 0
+  let digits = 0
+  let any = false
+  let frac = -1
+  for (; k < n; k++) {
+    const c = text.charCodeAt(k)
+    if (c === 46) { if (frac >= 0) return NaN; frac = 0; continue }
+    if (c < 48 || c > 57) return NaN
+    v = v * 10 + (c - 48)
+    any = true
+    if (v !== 0) digits++
+    if (frac >= 0) frac++
+  }
+  if (frac < 0) frac = 0
+  const pad = scale - frac
+  if (pad < 0 || digits + pad > 15 || !any) return NaN
+  v *= POW10[pad]!
+  return neg ? -v : v
+}
+
 /** Unscaled integer of `text` at `scale` digits; extra fraction digits round half away from zero. */
 export function decimalToUnscaled(text: string, scale: number): bigint {
   let neg = false
@@ -98,9 +130,10 @@ function fracDigits(s: string): number {
  */
 export function writeDecimalWords(words: Uint32Array, i: number, stride: number, text: string, scale: number): void {
   const base = i * stride
-  const v = decimalToUnscaled(text, scale)
-  if (v >= -9007199254740991n && v <= 9007199254740991n) {
-    const n = Number(v)
+  const fast = unscaledNumber(text, scale)
+  const v = fast === fast ? 0n : decimalToUnscaled(text, scale)
+  if (fast === fast || (v >= -9007199254740991n && v <= 9007199254740991n)) {
+    const n = fast === fast ? fast : Number(v)
     // two's complement of a negative n is ~(-n - 1), word by word
     const m = n < 0 ? -n - 1 : n
     const lo = m % TWO32
@@ -134,4 +167,15 @@ export function readDecimalWords(words: Uint32Array, i: number, stride: number):
   let u = 0n
   for (let k = stride - 1; k >= 0; k--) u = (u << 32n) | BigInt(words[base + k]!)
   return BigInt.asIntN(stride * 32, u)
+}
+
+/** Unscaled value at `scale` for comparisons: a number when exact, else a bigint. */
+export function decimalKey(text: string, scale: number): number | bigint {
+  const x = unscaledNumber(text, scale)
+  return x === x ? x : decimalToUnscaled(text, scale)
+}
+
+/** Compare two unscaled values (number/bigint mixes compare exactly in JS). */
+export function compareUnscaled(a: number | bigint, b: number | bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }

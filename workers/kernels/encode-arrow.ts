@@ -12,6 +12,7 @@ import { RecordBatchStreamWriter, type Schema } from 'apache-arrow'
 import type { Batch } from '../../proto/batch.js'
 import type { ColumnMeta } from '../../proto/types.js'
 import { arrowSchemaFor, columnToData, recordBatchOf } from './arrow-to.js'
+import { castColumn } from './cast.js'
 import type { Encoder } from './encode.js'
 
 /** Stream end-of-stream marker: continuation token 0xFFFFFFFF, then a zero length. */
@@ -36,7 +37,12 @@ export class ArrowEncoder implements Encoder {
   batch(b: Batch): Uint8Array {
     if (this.#schemaBytes === 0) this.start()
     const fields = this.schema.fields
-    const children = b.columns.map((c, i) => columnToData(c, b.length, fields[i]!.type))
+    const children = b.columns.map((c, i) => {
+      const m = this.columns[i]!
+      // storage must match the schema's Arrow type exactly (int32 data under an Int64 field would be garbage)
+      const col = c.type === m.logical ? c : castColumn(c, { name: m.name, type: m.logical, nullable: true, precision: m.precision, scale: m.scale })
+      return columnToData(col, b.length, fields[i]!.type)
+    })
     const w = new RecordBatchStreamWriter()
     w.write(recordBatchOf(this.schema, children, b.length))
     const all = w.toUint8Array(true)

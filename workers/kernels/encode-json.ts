@@ -4,13 +4,15 @@
  */
 import type { Batch } from '../../proto/batch.js'
 import type { ColumnMeta } from '../../proto/types.js'
+import { ByteSink } from './byte-sink.js'
 import type { Encoder } from './encode.js'
-import { columnsJson, rowObjects } from './json-values.js'
+import { columnsJson, writeRowObjects } from './json-values.js'
 
 const utf8 = new TextEncoder()
 
 export class JsonEncoder implements Encoder {
   #rows = 0
+  readonly #sink = new ByteSink()
 
   constructor(readonly columns: ColumnMeta[]) {}
 
@@ -20,9 +22,9 @@ export class JsonEncoder implements Encoder {
 
   batch(b: Batch): Uint8Array {
     // the first row overall has no comma before it; every later row does
-    const text = rowObjects(b, this.columns, this.#rows === 0 ? '' : ',', ',', '')
+    writeRowObjects(this.#sink, b, this.columns, this.#rows === 0 ? '' : ',', ',', '')
     this.#rows += b.length
-    return utf8.encode(text)
+    return this.#sink.take()
   }
 
   end(rowCount: number): Uint8Array {

@@ -4,12 +4,15 @@
  */
 import type { Batch } from '../../proto/batch.js'
 import type { ColumnMeta } from '../../proto/types.js'
+import { ByteSink } from './byte-sink.js'
 import type { Encoder } from './encode.js'
-import { columnsJson, rowObjects } from './json-values.js'
+import { columnsJson, writeRowObjects } from './json-values.js'
 
 const utf8 = new TextEncoder()
 
 export class NdjsonEncoder implements Encoder {
+  readonly #sink = new ByteSink()
+
   constructor(readonly columns: ColumnMeta[]) {}
 
   start(): Uint8Array {
@@ -17,7 +20,8 @@ export class NdjsonEncoder implements Encoder {
   }
 
   batch(b: Batch): Uint8Array {
-    return utf8.encode(rowObjects(b, this.columns, '', '', '\n'))
+    writeRowObjects(this.#sink, b, this.columns, '', '', '\n')
+    return this.#sink.take()
   }
 
   end(_rowCount: number): Uint8Array {

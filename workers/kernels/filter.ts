@@ -7,7 +7,7 @@
 import type { Batch, Column } from '../../proto/batch.js'
 import type { CmpOp, Filter, Literal } from '../../proto/plan.js'
 import { takeBatch } from './column.js'
-import { compareDecimalText, decimalToUnscaled } from './decimal.js'
+import { decimalKey } from './decimal.js'
 import { compileLike } from './like.js'
 import { compareStrings } from './scalar.js'
 import { textGetter } from './text.js'
@@ -121,10 +121,10 @@ function compareColumn(col: Column, lit: Literal, n: number): Uint8Array {
       const a = v as string[]
       const s = String(lit)
       const scale = Math.max(col.scale ?? 0, fracLen(s))
-      const l = decimalToUnscaled(s, scale)
+      const l = decimalKey(s, scale)
       for (let i = 0; i < n; i++) {
         if (col.nulls?.[i]) continue
-        const x = decimalToUnscaled(a[i]!, scale)
+        const x = decimalKey(a[i]!, scale)
         out[i] = x < l ? 0 : x > l ? 2 : 1
       }
       return out
@@ -200,11 +200,14 @@ function inColumn(col: Column, lits: Literal[], n: number): Uint8Array {
       return out
     }
     case 'decimal': {
+      // compare unscaled values at one common scale, as digit text (numbers and bigints print alike)
       const a = v as string[]
       const texts = lits.map(String)
+      const scale = Math.max(col.scale ?? 0, ...texts.map(fracLen))
+      const set = new Set(texts.map((t) => String(decimalKey(t, scale))))
       for (let i = 0; i < n; i++) {
         if (col.nulls?.[i]) continue
-        out[i] = texts.some((t) => compareDecimalText(a[i]!, t) === 0) ? TRUE : FALSE
+        out[i] = set.has(String(decimalKey(a[i]!, scale))) ? TRUE : FALSE
       }
       return out
     }

@@ -6,7 +6,7 @@
 import type { Batch, Column } from '../../proto/batch.js'
 import type { OrderItem } from '../../proto/plan.js'
 import { concatBatches, takeBatch } from './column.js'
-import { decimalToUnscaled } from './decimal.js'
+import { decimalKey } from './decimal.js'
 import { compareFloats } from './filter.js'
 import { compareStrings } from './scalar.js'
 
@@ -35,14 +35,33 @@ export function sortKeysFor(order: OrderItem[], batch: Batch, selectCount: numbe
 
 type RowCompare = (i: number, j: number) => number
 
-function valueCompare(col: Column): RowCompare {
+/**
+ * Dense ranks of a string column in code point order (nulls rank 0): each distinct string
+ * is compared O(log d) times instead of every row O(log n) times, and the sort then compares
+ * integers. Several times faster for columns with repeated values.
+ */
+export function stringRanks(a: string[], n: number): Int32Array {
+  const ids = new Map<string, number>()
+  for (let i = 0; i < n; i++) if (!ids.has(a[i]!)) ids.set(a[i]!, 0)
+  const distinct = [...ids.keys()].sort(compareStrings)
+  for (let r = 0; r < distinct.length; r++) ids.set(distinct[r]!, r)
+  const ranks = new Int32Array(n)
+  for (let i = 0; i < n; i++) ranks[i] = ids.get(a[i]!)!
+  return ranks
+}
+
+function valueCompare(col: Column, n: number, ranked: boolean): RowCompare {
   const v = col.values
   switch (col.type) {
-    case 'string': case 'json': { const a = v as string[]; return (i, j) => compareStrings(a[i]!, a[j]!) }
+    case 'string': case 'json': {
+      const a = v as string[]
+      if (ranked) { const r = stringRanks(a, n); return (i, j) => r[i]! - r[j]! }
+      return (i, j) => compareStrings(a[i]!, a[j]!)
+    }
     case 'decimal': {
       const scale = col.scale ?? 0
       const a = v as string[]
-      const keys = a.map((s, i) => (col.nulls?.[i] ? 0n : decimalToUnscaled(s, scale)))
+      const keys = a.map((s, i) => (col.nulls?.[i] ? 0 : decimalKey(s, scale)))
       return (i, j) => (keys[i]! < keys[j]! ? -1 : keys[i]! > keys[j]! ? 1 : 0)
     }
     case 'float32': case 'float64': { const a = v as Float64Array; return (i, j) => compareFloats(a[i]!, a[j]!) }
@@ -54,11 +73,14 @@ function valueCompare(col: Column): RowCompare {
   }
 }
 
-/** Comparator over row indices of `batch` by `keys`; ties keep input order (stable). */
-export function rowComparator(batch: Batch, keys: SortKey[]): RowCompare {
+/**
+ * Comparator over row indices of `batch` by `keys`; ties keep input order (stable). With
+ * `ranked`, string keys are ranked up front (worth it when most rows will be compared).
+ */
+export function rowComparator(batch: Batch, keys: SortKey[], ranked = false): RowCompare {
   const parts = keys.map((k) => {
     const col = batch.columns[k.index]!
-    const cmp = valueCompare(col)
+    const cmp = valueCompare(col, batch.length, ranked)
     const nulls = col.nulls
     const sign = k.desc ? -1 : 1
     const nullSide = k.nullsFirst ? -1 : 1
@@ -82,7 +104,7 @@ export function sortIndices(batch: Batch, keys: SortKey[], limit?: number): Int3
   const idx = new Int32Array(batch.length)
   for (let i = 0; i < idx.length; i++) idx[i] = i
   if (keys.length === 0) return limit !== undefined ? idx.subarray(0, limit) : idx
-  idx.sort(rowComparator(batch, keys))
+  idx.sort(rowComparator(batch, keys, batch.length > 256))
   return limit !== undefined && limit < idx.length ? idx.subarray(0, limit) : idx
 }
 

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { datasetNotFound, invalidParameter, badRequest } from '../../../proto/errors.js'
 import { SORTS, validateSettings, type Dataset, type DatasetSort } from '../../catalog/index.js'
-import { assertCanWrite } from '../../auth/permissions.js'
+import { assertCanChangeMasking, assertCanWrite } from '../../auth/permissions.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
 import type { Services } from '../services.js'
@@ -51,7 +51,11 @@ export const datasetRoutes: Route[] = [
         if (typeof p.description !== 'string' || p.description.length > 10_000) throw invalidParameter('description', 'must be a string of at most 10000 characters')
         d.description = p.description
       }
-      if (p.settings !== undefined) d.settings = validateSettings(p.settings, d.schema)
+      if (p.settings !== undefined) {
+        const next = validateSettings(p.settings, d.schema)
+        if (JSON.stringify(next.masking ?? []) !== JSON.stringify(d.settings.masking ?? [])) assertCanChangeMasking(ctx.principal!, d.createdBy)
+        d.settings = next
+      }
       d.updatedAt = new Date().toISOString()
       s.datasets.update(d)
       ctx.sendJson(200, datasetView(d))
@@ -66,7 +70,7 @@ export const datasetRoutes: Route[] = [
       // Managed tables (uploads, imports) are ours to delete; registered tables stay (API.md, Files on disk).
       const managedRoot = path.join(s.config.dataDir, 'tables')
       if (d.tablePath && path.dirname(d.tablePath) === managedRoot) await fs.promises.rm(d.tablePath, { recursive: true, force: true })
-      ctx.send(204, '', 'application/json')
+      ctx.sendEmpty(204)
     },
   },
 ]

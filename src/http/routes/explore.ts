@@ -1,6 +1,6 @@
 /** Preview and explore: validated plan → dataset source → streamed result. */
 import { typeName, type ColumnMeta } from '../../../proto/types.js'
-import type { Plan, OutputFormat, ReadAt } from '../../../proto/plan.js'
+import { OUTPUT_FORMATS, type Plan, type OutputFormat, type ReadAt } from '../../../proto/plan.js'
 import { SluiceError, invalidParameter } from '../../../proto/errors.js'
 import { parseExploreBody, parseExploreParams } from '../../query/index.js'
 import { exploreDeltaTable } from '../../connectors/lakehouse.js'
@@ -10,7 +10,7 @@ import type { Route } from '../router.js'
 import type { Services } from '../services.js'
 import { requireDataset } from './datasets.js'
 import { negotiateFormat, streamResult } from '../result-stream.js'
-import { intParam } from '../params.js'
+import { enumParam, intParam } from '../params.js'
 
 const PREVIEW_DEFAULT = 100
 const PREVIEW_MAX = 10_000
@@ -44,7 +44,7 @@ export const exploreRoutes: Route[] = [
       const d = requireDataset(ctx, s)
       const json = await body!.readJson()
       const { plan, format, readAt } = parseExploreBody(json ?? {}, d.schema)
-      await runExplore(ctx, s, d, plan, format ?? (ctx.query('format') as OutputFormat | null), readAt)
+      await runExplore(ctx, s, d, plan, format ?? enumParam(ctx.query('format'), 'format', OUTPUT_FORMATS, null), readAt)
     },
   },
   {
