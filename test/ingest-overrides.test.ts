@@ -70,3 +70,10 @@ t.test('header=false: a bad first row is line 1', async (t) => {
   const file = csvFile(t, 'x\n1\n')
   t.match(await previewResult(file, { header: false, columns: { column_1: 'int64' } }), { ok: false, code: 'invalid_file', message: /^line 1: column "column_1"/ })
 })
+
+t.test('with several failing overrides, the first line in the file is reported', async (t) => {
+  const file = csvFile(t, 'a,b\n1,2\n3,x\ny,4\n')
+  // header detection keeps both hypotheses open, so both checks run to the end of the file
+  t.match(await previewResult(file, { columns: { b: 'int64', a: 'int64' } }), { ok: false, message: /^line 3: column "b"/ })
+  t.match(await previewResult(file, { header: true, columns: { b: 'int64', a: 'int64' } }), { ok: false, message: /^line 3: column "b"/ })
+})

@@ -150,15 +150,15 @@ export async function inferCsv(file: string, options: CsvOptions, keepRows: numb
     if (idx < 0) throw invalidParameter('columns', `no column named ${JSON.stringify(name)}`)
     fieldTypes[idx] = type
   }
+  // the first failing value in the file among the checks that apply
+  let failure: { offset: number; message: string } | null = null
   for (const check of checks) {
     if (!(header ? check.ifHeader : check.ifNoHeader)) continue
     const name = finalNames[check.column]!
-    if (!header && check.row1Bad) {
-      const line = await lineAt(file, firstStart)
-      throw invalidFile(`line ${line}: ${forcedMessage(check, name, first[check.column]!)}`)
-    }
-    if (check.bad) throw invalidFile(`line ${await lineAt(file, check.bad.offset)}: ${forcedMessage(check, name, check.bad.value)}`)
+    const bad = !header && check.row1Bad ? { offset: firstStart, value: first[check.column]! } : check.bad
+    if (bad && (!failure || bad.offset < failure.offset)) failure = { offset: bad.offset, message: forcedMessage(check, name, bad.value) }
   }
+  if (failure) throw invalidFile(`line ${await lineAt(file, failure.offset)}: ${failure.message}`)
 
   return {
     dialect: { delimiter, quote: '"', header, encoding: 'utf-8' },
