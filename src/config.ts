@@ -10,6 +10,8 @@ export interface Config {
   host: string
   dataDir: string
   maxUploadBytes: number
+  /** rows per Parquet data file written by uploads */
+  rowsPerFile: number
   jwtSecret: string | null
   jwtJwksFile: string | null
   jwtIssuer: string | null
@@ -41,6 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR ?? './data'),
     maxUploadBytes: intVar(env, 'MAX_UPLOAD_BYTES', 209715200, 1),
+    rowsPerFile: intVar(env, 'PARQUET_ROWS_PER_FILE', 1_000_000, 1),
     jwtSecret: strVar(env, 'JWT_SECRET'),
     jwtJwksFile: strVar(env, 'JWT_JWKS_FILE'),
     jwtIssuer: strVar(env, 'JWT_ISSUER'),

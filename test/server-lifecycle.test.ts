@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { MAIN, startServer, uploadForm } from './helpers/server.js'
+import { MAIN, ROOT, startServer, uploadForm } from './helpers/server.js'
 
 t.test('refuses to start on the pure-JS uWS fallback', async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-fallback-'))
@@ -50,4 +50,31 @@ t.test('health, readiness, logs, graceful shutdown', async (t) => {
   const code = await new Promise<number | null>((resolve) => s.proc.exitCode !== null ? resolve(s.proc.exitCode) : s.proc.on('exit', resolve))
   t.equal(code, 0, 'exits cleanly after SIGTERM')
   await s.stop()
+})
+
+t.test('first start creates a secret and prints a working admin token; the CLI mints tokens for it', async (t) => {
+  const s = await startServer({ JWT_SECRET: '' })
+  t.teardown(() => s.stop())
+  await new Promise((r) => setTimeout(r, 300))
+  const printed = s.stderr.join('')
+  const m = /export TOKEN=(\S+)/.exec(printed)
+  t.ok(m, 'the admin token is printed')
+  t.match(printed, /curl -H "Authorization: Bearer \$TOKEN"/, 'with a curl example')
+  const admin = await fetch(`${s.url}/api/datasets`, { headers: { authorization: `Bearer ${m![1]}` } })
+  t.equal(admin.status, 200, 'the printed token works')
+  t.ok(fs.statSync(path.join(s.dataDir, 'jwt-secret')).mode & 0o600, 'the secret file exists')
+  t.equal(fs.statSync(path.join(s.dataDir, 'jwt-secret')).mode & 0o077, 0, 'readable by its owner only')
+
+  const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sluice.js'), 'token', '--org', 'default', '--sub', 'carol', '--roles', 'viewer'], {
+    env: { ...process.env, DATA_DIR: s.dataDir, JWT_SECRET: '' }, encoding: 'utf8',
+  })
+  t.equal(cli.status, 0, cli.stderr)
+  const minted = cli.stdout.trim()
+  const viewer = await fetch(`${s.url}/api/datasets`, { headers: { authorization: `Bearer ${minted}` } })
+  t.equal(viewer.status, 200, 'a CLI-minted token works')
+  const denied = await fetch(`${s.url}/api/datasets/file/upload`, { method: 'POST', headers: { authorization: `Bearer ${minted}` }, body: uploadForm({ name: 'x' }, { name: 'x.csv', content: 'a\n1\n' }) })
+  t.equal(denied.status, 403, 'with the roles it was given')
+  const usage = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sluice.js'), 'token', '--sub', 'x'], { env: { ...process.env, DATA_DIR: s.dataDir }, encoding: 'utf8' })
+  t.equal(usage.status, 2, 'missing --org is a usage error')
+  t.match(usage.stderr, /usage: sluice token/)
 })

@@ -23,7 +23,7 @@ export interface UploadInput {
   options: CsvOptions
 }
 
-export interface UploadDeps { dataDir: string; pool: WorkerPool; datasets: DatasetStore; engineInfo: string }
+export interface UploadDeps { dataDir: string; pool: WorkerPool; datasets: DatasetStore; engineInfo: string; rowsPerFile: number }
 
 export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, input: UploadInput, job: JobContext | null, signal: AbortSignal): Promise<Dataset> {
   const id = deps.datasets.newId()
@@ -41,7 +41,7 @@ export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, in
     fs.mkdirSync(workDir, { recursive: true })
     job?.progress({ phase: 'parsing', percent: 0, bytes_received: input.file.bytes })
     const result = await deps.pool.run<CsvIngestResult>(WORKERS.ingestCsv, {
-      kind: 'csv-ingest', file: input.file.path, options: input.options, outDir: workDir, progress: progress.port2,
+      kind: 'csv-ingest', file: input.file.path, options: input.options, outDir: workDir, progress: progress.port2, targetRowsPerFile: deps.rowsPerFile,
     }, { signal, transferList: [progress.port2] })
     signal.throwIfAborted()
     job?.progress({ phase: 'committing', percent: 96, rows_parsed: result.rowCount })

@@ -80,7 +80,7 @@ export const fileRoutes: Route[] = [
         const isAsync = boolParam(optionValue(ctx, form, 'async'), 'async', false)
         if (s.datasets.isNameTaken(p.org, name)) throw new SluiceError(409, 'dataset_name_taken', `a dataset named "${name}" already exists`)
         const input = { name, description, file: form.file, options }
-        const deps = { dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, engineInfo: ENGINE_INFO }
+        const deps = { dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, engineInfo: ENGINE_INFO, rowsPerFile: s.config.rowsPerFile }
         if (isAsync) {
           const job = s.jobs.start(p, 'upload', name, (jc) => createDatasetFromUpload(deps, p, input, jc, jc.signal).then(datasetView))
           ctx.sendJson(202, { job: jobView(job) })
