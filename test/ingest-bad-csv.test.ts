@@ -2,7 +2,7 @@
 // counted as in an editor), in preview and ingest alike; an ingest that fails leaves no files.
 import { readdirSync } from 'node:fs'
 import t from 'tap'
-import { csvFile, ingestResult, previewResult } from './ingest-helpers.js'
+import { csvFile, ingestResult, previewResult } from './helpers/ingest.js'
 
 type Sub = Parameters<Parameters<typeof t.test>[0]>[0]
 

@@ -1,7 +1,7 @@
 // Dialect: delimiter detection and override, UTF-8 BOM, CRLF, blank lines, RFC 4180 quoting.
 import t from 'tap'
 import { sniffDelimiter } from '../workers/ingest/dialect.js'
-import { csvFile, ingest, preview, readIngested, typesOf, values } from './ingest-helpers.js'
+import { csvFile, ingest, preview, readIngested, typesOf, values } from './helpers/ingest.js'
 
 function strings(p: { rows: { columns: { values: unknown; nulls: Uint8Array | null }[] } }, c: number): (string | null)[] {
   const col = p.rows.columns[c]!
@@ -30,7 +30,7 @@ t.test('a given delimiter wins; an invalid one is invalid_parameter', async (t) 
   t.same(typesOf(semi), { a: 'int64', 'b,c': 'string' })
   const comma = await preview(file, { delimiter: ',' })
   t.same(typesOf(comma), { 'a;b': 'string', c: 'int64' })
-  const { previewResult } = await import('./ingest-helpers.js')
+  const { previewResult } = await import('./helpers/ingest.js')
   const bad = await previewResult(file, { delimiter: '::' })
   t.match(bad, { ok: false, status: 422, code: 'invalid_parameter', message: /delimiter/ })
 })
@@ -44,7 +44,7 @@ t.test('a UTF-8 BOM is stripped', async (t) => {
 })
 
 t.test('a UTF-16 file is refused with a clear message', async (t) => {
-  const { previewResult } = await import('./ingest-helpers.js')
+  const { previewResult } = await import('./helpers/ingest.js')
   const file = csvFile(t, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n', 'utf16le')]))
   t.match(await previewResult(file), { ok: false, status: 422, code: 'invalid_file', message: /line 1: .*UTF-16/ })
 })

@@ -2,7 +2,7 @@
 // detection when `header` is not given.
 import t from 'tap'
 import { columnNames } from '../workers/ingest/dialect.js'
-import { csvFile, ingest, preview, typesOf } from './ingest-helpers.js'
+import { csvFile, ingest, preview, typesOf } from './helpers/ingest.js'
 
 t.test('empty and duplicate names are renamed, each with a warning', async (t) => {
   const p = await preview(csvFile(t, 'id,,name,Name,name,\n1,2,a,b,c,3\n'))

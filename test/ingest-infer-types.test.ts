@@ -2,7 +2,7 @@
 // inference) and on the pure functions.
 import t from 'tap'
 import { classify, join, NULL, BOOLEAN, INT, FLOAT, DATE, TIMESTAMP, STRING, INT_WIDE, NAN_INF } from '../workers/ingest/values.js'
-import { csvFile, preview, typesOf, type TestLike } from './ingest-helpers.js'
+import { csvFile, preview, typesOf, type TestLike } from './helpers/ingest.js'
 
 /** One column named `v` holding `cells` (empty string = empty cell). */
 async function inferColumn(t: TestLike, cells: string[]): Promise<string> {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import * as pq from 'parquet-wasm'
 import { ingestCsv } from '../workers/ingest/ingest.js'
-import { csvFile, ingest, ingestResult, readIngested, tempDir, values } from './ingest-helpers.js'
+import { csvFile, ingest, ingestResult, readIngested, tempDir, values } from './helpers/ingest.js'
 
 t.test('files of targetRowsPerFile rows, in order, with per-file stats', async (t) => {
   const N = 1000

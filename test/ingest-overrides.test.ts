@@ -1,6 +1,6 @@
 // Type overrides (`options.columns`): forced types, their conversion, and their errors.
 import t from 'tap'
-import { csvFile, ingest, ingestResult, preview, previewResult, readIngested, typesOf, values } from './ingest-helpers.js'
+import { csvFile, ingest, ingestResult, preview, previewResult, readIngested, typesOf, values } from './helpers/ingest.js'
 
 t.test('forced types convert every value', async (t) => {
   const file = csvFile(t, 'zip,code,n,d\n00501,+5,1,2024-01-01\n10001,007,2,\n,42,3,2024-01-03\n')

@@ -7,7 +7,7 @@ import { DataType, TimeUnit } from 'apache-arrow'
 import * as pq from 'parquet-wasm'
 import { ingestCsv } from '../workers/ingest/ingest.js'
 import { ParquetPartWriter, writeParquetFile } from '../workers/ingest/parquet-write.js'
-import { csvFile, ingest, parquetSchema, readParquet, tempDir, values, type Thrift } from './ingest-helpers.js'
+import { csvFile, ingest, parquetSchema, readParquet, tempDir, values, type Thrift } from './helpers/ingest.js'
 
 const CSV = [
   'i,f,b,d,ts,s',

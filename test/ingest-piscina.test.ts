@@ -7,7 +7,7 @@ import t from 'tap'
 import { Piscina } from 'piscina'
 import type { TaskResult } from '../proto/errors.js'
 import type { CsvIngestResult, CsvPreviewResult, IngestProgress } from '../proto/ingest.js'
-import { csvFile, tempDir } from './ingest-helpers.js'
+import { csvFile, tempDir } from './helpers/ingest.js'
 
 // under tap the TypeScript loader is inherited by worker threads, so the .ts module loads as is;
 // in production the pool points at the compiled dist/workers/ingest-csv.js

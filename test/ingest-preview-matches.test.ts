@@ -3,7 +3,7 @@
 import t from 'tap'
 import type { Column } from '../proto/batch.js'
 import type { CsvOptions } from '../proto/ingest.js'
-import { csvFile, ingest, preview, readIngested, values } from './ingest-helpers.js'
+import { csvFile, ingest, preview, readIngested, values } from './helpers/ingest.js'
 
 /** Plain values of a preview column, shaped like helpers' values() of the Parquet column. */
 function previewValues(col: Column): unknown[] {

@@ -3,7 +3,7 @@ import { MessageChannel } from 'node:worker_threads'
 import t from 'tap'
 import type { IngestProgress } from '../proto/ingest.js'
 import run from '../workers/ingest-csv.js'
-import { csvFile, tempDir } from './ingest-helpers.js'
+import { csvFile, tempDir } from './helpers/ingest.js'
 
 t.test('inferring then writing, at most one message per ~100 ms', async (t) => {
   const N = 300_000

@@ -2,7 +2,7 @@
 // CSV text (BigInt for ints, UTF-8 byte order for strings, Date for timestamps).
 import t from 'tap'
 import { DeltaStats, compareCodePoints, stringUpperBound } from '../workers/ingest/stats.js'
-import { csvFile, ingest } from './ingest-helpers.js'
+import { csvFile, ingest } from './helpers/ingest.js'
 
 const utf8Order = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
 

@@ -1,7 +1,7 @@
 // Timestamps: separators, optional seconds and fractions, zones (none = UTC), dates widened to
 // midnight, the whole year range; stored as µs since the epoch.
 import t from 'tap'
-import { csvFile, ingest, preview, readIngested, typesOf, values } from './ingest-helpers.js'
+import { csvFile, ingest, preview, readIngested, typesOf, values } from './helpers/ingest.js'
 
 /** µs of a UTC wall time, computed independently with Date (setUTCFullYear for years < 100). */
 function micros(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, frac = 0, offsetMin = 0): bigint {

@@ -1,7 +1,7 @@
 // A value that does not fit, late in the file, widens the whole column: every earlier value
 // is kept (never nulled), in preview and in the written Parquet.
 import t from 'tap'
-import { csvFile, ingest, preview, readIngested, typesOf, values } from './ingest-helpers.js'
+import { csvFile, ingest, preview, readIngested, typesOf, values } from './helpers/ingest.js'
 
 const ROWS = 100_000
 const LATE = 60_000

@@ -4,7 +4,7 @@ import type { Plan, SelectItem, AggFn } from '../proto/plan.js'
 import type { Field, LogicalType } from '../proto/types.js'
 import type { Batch } from '../proto/batch.js'
 import { SluiceError } from '../proto/errors.js'
-import { makeColumn, randomBatch, rng, rowsOf } from './kernels-helpers.js'
+import { makeColumn, randomBatch, rng, rowsOf } from './helpers/kernels.js'
 
 const fields: Field[] = [
   { name: 'g', type: 'string', nullable: true },

@@ -8,7 +8,7 @@ import { batchToRecordBatch } from '../workers/kernels/arrow-to.js'
 import { recordBatchToBatch } from '../workers/kernels/arrow-from.js'
 import type { ColumnMeta, Field } from '../proto/types.js'
 import { typeName } from '../proto/types.js'
-import { ALL_FIELDS, randomBatch, rowsOf } from './kernels-helpers.js'
+import { ALL_FIELDS, randomBatch, rowsOf } from './helpers/kernels.js'
 
 function ipcRoundTrip(rb: RecordBatch): RecordBatch {
   const table = tableFromIPC(tableToIPC(new Table([rb]), 'stream'))

@@ -2,7 +2,7 @@ import t from 'tap'
 import {
   compareDecimalText, decimalToUnscaled, readDecimalWords, rescaleDecimal, unscaledNumber, unscaledToDecimal, writeDecimalWords,
 } from '../workers/kernels/decimal.js'
-import { rng } from './kernels-helpers.js'
+import { rng } from './helpers/kernels.js'
 
 /** Reference: text -> unscaled bigint at `scale`, for texts with at most `scale` fraction digits. */
 function ref(text: string, scale: number): bigint {

@@ -4,7 +4,7 @@ import { createEncoder } from '../workers/kernels/encode.js'
 import type { Batch } from '../proto/batch.js'
 import type { ColumnMeta, Field } from '../proto/types.js'
 import { typeName } from '../proto/types.js'
-import { ALL_FIELDS, cellsOf, makeColumn, randomBatch } from './kernels-helpers.js'
+import { ALL_FIELDS, cellsOf, makeColumn, randomBatch } from './helpers/kernels.js'
 
 const META: ColumnMeta[] = ALL_FIELDS.map((f, i) => ({ name: f.name, type: typeName(f), masked: i === 1, logical: f.type, precision: f.precision, scale: f.scale }))
 

@@ -3,7 +3,7 @@ import { executePlan } from '../workers/kernels/execute.js'
 import type { Plan, SelectItem } from '../proto/plan.js'
 import type { Batch } from '../proto/batch.js'
 import type { Field } from '../proto/types.js'
-import { drain, makeColumn, rng, rowsOf } from './kernels-helpers.js'
+import { drain, makeColumn, rng, rowsOf } from './helpers/kernels.js'
 
 const fields: Field[] = [
   { name: 'id', type: 'int32', nullable: false },

@@ -3,7 +3,7 @@ import { evaluateFilter, filterBatch, FALSE, TRUE, UNKNOWN } from '../workers/ke
 import { compileLike } from '../workers/kernels/like.js'
 import type { Filter } from '../proto/plan.js'
 import type { Field } from '../proto/types.js'
-import { makeColumn, rowsOf } from './kernels-helpers.js'
+import { makeColumn, rowsOf } from './helpers/kernels.js'
 
 const fields: Field[] = [
   { name: 'a', type: 'int64', nullable: true },

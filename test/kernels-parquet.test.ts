@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Table, tableToIPC } from 'apache-arrow'
@@ -7,9 +7,10 @@ import * as pq from 'parquet-wasm'
 import { batchToRecordBatch } from '../workers/kernels/arrow-to.js'
 import { readParquetBatches, readParquetRowCount } from '../workers/kernels/parquet-read.js'
 import type { Field } from '../proto/types.js'
-import { ALL_FIELDS, drain, randomBatch, rowsOf } from './kernels-helpers.js'
+import { ALL_FIELDS, drain, randomBatch, rowsOf } from './helpers/kernels.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-kernels-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
 function writeParquetFile(name: string, fields: Field[], n: number, rowGroupRows: number, seed: number) {
   const batch = randomBatch(fields, n, seed)

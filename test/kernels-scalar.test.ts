@@ -1,7 +1,7 @@
 import t from 'tap'
 import { compareStrings, truncColumn, truncDateDays, truncTimestampMicros } from '../workers/kernels/scalar.js'
 import type { TruncUnit } from '../proto/plan.js'
-import { rng } from './kernels-helpers.js'
+import { rng } from './helpers/kernels.js'
 
 const DAY_MS = 86_400_000
 

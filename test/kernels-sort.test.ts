@@ -3,7 +3,7 @@ import { TopK, sortBatch, sortKeysFor, type SortKey } from '../workers/kernels/s
 import type { Batch } from '../proto/batch.js'
 import type { Field } from '../proto/types.js'
 import type { OrderItem } from '../proto/plan.js'
-import { makeColumn, rng, rowsOf } from './kernels-helpers.js'
+import { makeColumn, rng, rowsOf } from './helpers/kernels.js'
 
 const fields: Field[] = [
   { name: 'id', type: 'int32', nullable: false },

@@ -1,18 +1,9 @@
 /** Shared generators and plain-JS views for the kernels tests (not a test file itself). */
-import type { Batch, Column } from '../proto/batch.js'
-import type { Field, LogicalType } from '../proto/types.js'
+import type { Batch, Column } from '../../proto/batch.js'
+import type { Field, LogicalType } from '../../proto/types.js'
 
-/** Small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { rng } from './data.js'
+export { rng }
 
 export const ALL_FIELDS: Field[] = [
   { name: 's', type: 'string', nullable: true },

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Type, makeVector, tableFromIPC, type Table, type Vector } from 'apache-arrow'
 import * as pq from 'parquet-wasm'
-import type { TaskResult } from '../proto/errors.js'
-import type { CsvIngestResult, CsvOptions, CsvPreviewResult } from '../proto/ingest.js'
-import runTask from '../workers/ingest-csv.js'
+import type { TaskResult } from '../../proto/errors.js'
+import type { CsvIngestResult, CsvOptions, CsvPreviewResult } from '../../proto/ingest.js'
+import runTask from '../../workers/ingest-csv.js'
 
 export interface TestLike {
   teardown(fn: () => void | Promise<void>): void
