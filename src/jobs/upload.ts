@@ -15,6 +15,7 @@ import type { Dataset, DatasetStore } from '../catalog/index.js'
 import { commitActions, createTableActions } from '../lakehouse/index.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
 import type { JobContext } from './runner.js'
+import { testPause } from '../test-hooks.js'
 
 export interface UploadInput {
   name: string
@@ -39,6 +40,7 @@ export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, in
   })
   try {
     fs.mkdirSync(workDir, { recursive: true })
+    await testPause('upload.before-data')
     job?.progress({ phase: 'parsing', percent: 0, bytes_received: input.file.bytes })
     const result = await deps.pool.run<CsvIngestResult>(WORKERS.ingestCsv, {
       kind: 'csv-ingest', file: input.file.path, options: input.options, outDir: workDir, progress: progress.port2, targetRowsPerFile: deps.rowsPerFile,
@@ -62,6 +64,7 @@ export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, in
       description: input.description,
     })
     signal.throwIfAborted()
+    await testPause('upload.after-data')
     await commitActions(tableDir, 0, actions)
     const now = new Date().toISOString()
     const dataset: Dataset = {

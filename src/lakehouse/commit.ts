@@ -16,6 +16,7 @@ import { promises as fsp } from 'node:fs'
 import * as path from 'node:path'
 import { SluiceError } from '../../proto/errors.js'
 import { commitFileName, LOG_DIR } from './log-files.js'
+import { testPause } from '../test-hooks.js'
 
 /** Another writer committed this version first: re-read the table and retry. */
 export class CommitConflictError extends SluiceError {
@@ -95,6 +96,7 @@ export async function commitActions(tablePath: string, version: number, actions:
   } finally {
     await fh.close()
   }
+  await testPause('commit.after-temp')
   try {
     await fsp.link(tmp, target)
   } catch (err) {
@@ -103,6 +105,7 @@ export async function commitActions(tablePath: string, version: number, actions:
   } finally {
     await fsp.unlink(tmp).catch(() => {})
   }
+  await testPause('commit.after-link')
   // make the new directory entry durable; best effort (not every filesystem can fsync a directory)
   try {
     const dir = await fsp.open(logDir, 'r')

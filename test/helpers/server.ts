@@ -93,7 +93,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
 export function uploadForm(fields: Record<string, string>, file: { name: string; content: string | Buffer | Blob }): FormData {
   const form = new FormData()
   for (const [k, v] of Object.entries(fields)) form.set(k, v)
-  const blob = file.content instanceof Blob ? file.content : new Blob([file.content])
+  const blob = file.content instanceof Blob ? file.content : new Blob([file.content as Uint8Array<ArrayBuffer> | string])
   form.set('file', blob, file.name)
   return form
 }

@@ -1,8 +1,6 @@
-import fs from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import type { Route } from '../router.js'
+import { loadOpenApi } from '../openapi.js'
 
-const OPENAPI_FILE = fileURLToPath(new URL('../../../../proto/openapi.json', import.meta.url))
 let openapiCache: string | null = null
 
 export const healthRoutes: Route[] = [
@@ -21,7 +19,7 @@ export const healthRoutes: Route[] = [
   {
     method: 'GET', path: '/openapi.json', auth: false, body: false,
     handler: async (ctx) => {
-      openapiCache ??= fs.readFileSync(OPENAPI_FILE, 'utf8')
+      openapiCache ??= JSON.stringify(loadOpenApi())
       ctx.send(200, openapiCache, 'application/json')
     },
   },

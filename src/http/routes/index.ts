@@ -4,10 +4,17 @@ import { datasetRoutes } from './datasets.js'
 import { jobRoutes } from './jobs.js'
 import { fileRoutes } from './files.js'
 import { exploreRoutes } from './explore.js'
+import { browseRoutes } from './browse.js'
+import { registerRoutes } from './register.js'
+import { historyRoutes } from './history.js'
+import { maintenanceRoutes } from './maintenance.js'
 
-/** Every route the server serves; the OpenAPI test compares this list with proto/openapi.json. */
+/** Every route the server serves; the OpenAPI test compares this list with the served document. */
 export function buildRouter(): Router {
   const router = new Router()
-  for (const r of [...healthRoutes, ...datasetRoutes, ...jobRoutes, ...fileRoutes, ...exploreRoutes]) router.add(r)
+  for (const r of [
+    ...healthRoutes, ...datasetRoutes, ...jobRoutes, ...fileRoutes, ...exploreRoutes,
+    ...browseRoutes, ...registerRoutes, ...historyRoutes, ...maintenanceRoutes,
+  ]) router.add(r)
   return router
 }
