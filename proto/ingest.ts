@@ -25,6 +25,12 @@ export interface CsvOptions {
    * accepted; anything else, or an unknown column, is 422 invalid_parameter "columns".
    */
   columns?: Record<string, LogicalType>
+  /**
+   * The schema of the table an upload appends to: a file column with the same name (ASCII
+   * case-insensitive, as Delta compares names) takes that column's type, as if forced in
+   * `columns`, so the new files match the table. Names the file lacks are ignored.
+   */
+  tableFields?: Field[]
 }
 
 export interface CsvPreviewTask {

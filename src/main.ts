@@ -47,6 +47,9 @@ async function main(): Promise<void> {
   const orphans = jobStore.failOrphans(new Date().toISOString())
   if (orphans > 0) log.warn({ jobs: orphans }, 'marked jobs of a previous process as failed')
 
+  const removed = sweepOrphanTables(config.dataDir, new DatasetStore(db).allIds())
+  if (removed > 0) log.warn({ tables: removed }, 'removed managed tables that no dataset references (left by a crash)')
+
   const pool = new WorkerPool(config.workerThreads)
   const services: Services = {
     config, log, pool, jobStore,
@@ -86,6 +89,27 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+/**
+ * A crash between an upload's commit and its catalog insert leaves a managed table that no
+ * dataset references. Remove those, but only when older than ORPHAN_GRACE_MS: another
+ * server process on the same DATA_DIR may be between those two steps right now.
+ */
+const ORPHAN_GRACE_MS = 10 * 60_000
+
+function sweepOrphanTables(dataDir: string, ids: Set<string>): number {
+  const root = path.join(dataDir, 'tables')
+  if (!fs.existsSync(root)) return 0
+  let removed = 0
+  for (const id of fs.readdirSync(root)) {
+    if (ids.has(id)) continue
+    const dir = path.join(root, id)
+    if (Date.now() - fs.statSync(dir).mtimeMs < ORPHAN_GRACE_MS) continue
+    fs.rmSync(dir, { recursive: true, force: true })
+    removed++
+  }
+  return removed
 }
 
 main().catch((err) => {

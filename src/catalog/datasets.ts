@@ -114,6 +114,11 @@ export class DatasetStore {
     }
   }
 
+  /** ids of every dataset, in every org (start-up housekeeping) */
+  allIds(): Set<string> {
+    return new Set((this.db.prepare('SELECT id FROM datasets').all() as { id: string }[]).map((r) => r.id))
+  }
+
   isNameTaken(org: string, name: string): boolean {
     return this.db.prepare('SELECT 1 FROM datasets WHERE org = ? AND name = ?').get(org, name) !== undefined
   }

@@ -22,6 +22,8 @@ export interface UploadInput {
   description: string
   file: { path: string; filename: string; bytes: number }
   options: CsvOptions
+  /** the upstream run (recipe) that produced the file, recorded in commitInfo */
+  runId?: string | null
 }
 
 export interface UploadDeps { dataDir: string; pool: WorkerPool; datasets: DatasetStore; engineInfo: string; rowsPerFile: number }
@@ -62,6 +64,7 @@ export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, in
       engineInfo: deps.engineInfo,
       userName: p.sub,
       description: input.description,
+      ...(input.runId ? { runId: input.runId } : {}),
     })
     signal.throwIfAborted()
     await testPause('upload.after-data')

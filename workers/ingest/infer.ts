@@ -10,7 +10,7 @@
  */
 import { stat } from 'node:fs/promises'
 import { invalidFile, invalidParameter } from '../../proto/errors.js'
-import type { CsvColumnType, CsvDialect, CsvOptions } from '../../proto/ingest.js'
+import { CSV_COLUMN_TYPES, type CsvColumnType, type CsvDialect, type CsvOptions } from '../../proto/ingest.js'
 import type { Field } from '../../proto/types.js'
 import { CsvScanner, RecordError, lineAt } from './csv-source.js'
 import { checkDelimiter, checkOverrides, columnNames, readSample, sniffDelimiter } from './dialect.js'
@@ -51,6 +51,11 @@ interface ForcedCheck {
  */
 export async function inferCsv(file: string, options: CsvOptions, keepRows: number, progress?: ProgressReporter): Promise<CsvLayout> {
   const overrides = checkOverrides(options.columns)
+  // Types of an existing table (append): like overrides, but names the file lacks are ignored.
+  const tableTypes = new Map<string, CsvColumnType>()
+  for (const f of options.tableFields ?? []) {
+    if ((CSV_COLUMN_TYPES as readonly string[]).includes(f.type) && !overrides.has(f.name)) tableTypes.set(f.name, f.type as CsvColumnType)
+  }
   const delimiterGiven = options.delimiter !== undefined && options.delimiter !== null
   if (delimiterGiven) checkDelimiter(options.delimiter!)
   const headerOpt = options.header === undefined || options.header === null ? null : Boolean(options.header)
@@ -78,10 +83,13 @@ export async function inferCsv(file: string, options: CsvOptions, keepRows: numb
     wide = new Uint8Array(width)
     headerNames = headerOpt === false ? null : columnNames(fields, width)
     plainNames = headerOpt === true ? null : columnNames(null, width)
-    for (const [name, type] of overrides) {
+    for (const [name, type, strict] of [...[...overrides].map(([n, t]) => [n, t, true] as const), ...[...tableTypes].map(([n, t]) => [n, t, false] as const)]) {
       const hIdx = headerNames ? indexOfName(headerNames.names, name) : -1
       const pIdx = plainNames ? indexOfName(plainNames.names, name) : -1
-      if (hIdx < 0 && pIdx < 0) throw invalidParameter('columns', `no column named ${JSON.stringify(name)}`)
+      if (hIdx < 0 && pIdx < 0) {
+        if (!strict) continue
+        throw invalidParameter('columns', `no column named ${JSON.stringify(name)}`)
+      }
       for (const [idx, ifHeader] of [[hIdx, true], [pIdx, false]] as const) {
         if (idx < 0) continue
         let check = checks.find((c) => c.column === idx && c.type === type)
@@ -150,6 +158,10 @@ export async function inferCsv(file: string, options: CsvOptions, keepRows: numb
     if (idx < 0) throw invalidParameter('columns', `no column named ${JSON.stringify(name)}`)
     fieldTypes[idx] = type
   }
+  for (const [name, type] of tableTypes) {
+    const idx = indexOfName(finalNames, name)
+    if (idx >= 0) fieldTypes[idx] = type
+  }
   // the first failing value in the file among the checks that apply
   let failure: { offset: number; message: string } | null = null
   for (const check of checks) {
@@ -173,7 +185,7 @@ export async function inferCsv(file: string, options: CsvOptions, keepRows: numb
 
 function forcedMessage(check: ForcedCheck, name: string, value: string): string {
   const shown = value.length > 40 ? value.slice(0, 40) + '...' : value
-  return `column ${JSON.stringify(name)}: ${JSON.stringify(shown)} is not a valid ${check.type} (the type forced in "columns")`
+  return `column ${JSON.stringify(name)}: ${JSON.stringify(shown)} is not a valid ${check.type} (the type forced in "columns" or by the table appended to)`
 }
 
 /** Widen column `c` so that cell `s` fits (the slow path of inference). */

@@ -6,22 +6,24 @@ import type { CsvOptions, CsvPreviewResult } from '../../../proto/ingest.js'
 import type { LogicalType } from '../../../proto/types.js'
 import { typeName } from '../../../proto/types.js'
 import { validateDatasetName } from '../../catalog/index.js'
-import { assertCanCreate } from '../../auth/permissions.js'
+import { assertCanCreate, assertCanWrite } from '../../auth/permissions.js'
 import { createDatasetFromUpload } from '../../jobs/upload.js'
-import { jobView } from '../../jobs/runner.js'
+import { jobView, type JobContext } from '../../jobs/runner.js'
+import { writeUploadToDataset } from '../../jobs/upload-write.js'
 import { WORKERS } from '../../pool.js'
 import { receiveMultipart, type ReceivedForm } from '../multipart.js'
 import type { BodyReader } from '../body.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
 import type { Services } from '../services.js'
-import { boolParam, intParam } from '../params.js'
+import { boolParam, enumParam, intParam } from '../params.js'
 import { datasetView } from '../views.js'
 
 const ENGINE_INFO = 'Sluice/0.1.0'
 const CSV_TYPES: LogicalType[] = ['string', 'int64', 'float64', 'boolean', 'date', 'timestamp']
 const DELIMITERS: Record<string, string> = { ',': ',', ';': ';', '|': '|', '\t': '\t', tab: '\t', '\\t': '\t' }
-const FORM_FIELDS = new Set(['name', 'description', 'delimiter', 'header', 'columns', 'async', 'limit'])
+const FORM_FIELDS = new Set(['name', 'description', 'delimiter', 'header', 'columns', 'async', 'limit', 'mode', 'schema_mode', 'run_id'])
+const RUN_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Receives the multipart body after the cheap checks (Content-Length against the limit). */
 async function receiveUpload(ctx: RequestContext, s: Services, body: BodyReader): Promise<ReceivedForm & { file: NonNullable<ReceivedForm['file']> }> {
@@ -78,16 +80,26 @@ export const fileRoutes: Route[] = [
         if (description.length > 10_000) throw invalidParameter('description', 'at most 10000 characters')
         const options = csvOptions(ctx, form)
         const isAsync = boolParam(optionValue(ctx, form, 'async'), 'async', false)
-        if (s.datasets.isNameTaken(p.org, name)) throw new SluiceError(409, 'dataset_name_taken', `a dataset named "${name}" already exists`)
-        const input = { name, description, file: form.file, options }
+        const mode = enumParam(optionValue(ctx, form, 'mode'), 'mode', ['append', 'overwrite'] as const, null)
+        const schemaMode = enumParam(optionValue(ctx, form, 'schema_mode'), 'schema_mode', ['strict', 'merge'] as const, 'strict')
+        const runId = optionValue(ctx, form, 'run_id')
+        if (runId !== null && !RUN_ID.test(runId)) throw invalidParameter('run_id', 'must be 1-128 characters of [A-Za-z0-9._:-]')
+        const input = { name, description, file: form.file, options, runId }
         const deps = { dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, engineInfo: ENGINE_INFO, rowsPerFile: s.config.rowsPerFile }
+        const existing = s.datasets.get(p.org, name)
+        if (existing && !mode) throw new SluiceError(409, 'dataset_name_taken', `a dataset named "${name}" already exists (use mode=append or mode=overwrite to add a version)`)
+        if (existing) assertCanWrite(p)
+        // Appending to a name that does not exist yet creates it, as Spark's append mode does.
+        const work = (jc: JobContext | null, signal: AbortSignal) => existing
+          ? writeUploadToDataset(deps, p, existing, input, { mode: mode!, schemaMode, runId }, jc, signal)
+          : createDatasetFromUpload(deps, p, input, jc, signal)
         if (isAsync) {
-          const job = s.jobs.start(p, 'upload', name, (jc) => createDatasetFromUpload(deps, p, input, jc, jc.signal).then(datasetView))
+          const job = s.jobs.start(p, 'upload', name, (jc) => work(jc, jc.signal).then(datasetView))
           ctx.sendJson(202, { job: jobView(job) })
           return
         }
-        const dataset = await createDatasetFromUpload(deps, p, input, null, ctx.signal)
-        ctx.sendJson(201, datasetView(dataset))
+        const dataset = await work(null, ctx.signal)
+        ctx.sendJson(existing ? 200 : 201, datasetView(dataset))
       } catch (err) {
         await fs.promises.rm(form.file.path, { force: true })
         throw err
