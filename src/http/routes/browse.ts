@@ -1,3 +1,91 @@
+/**
+ * Browsing a connector's tables before registering them (editor/admin). The built-in
+ * `lakehouse` connector: schemas are the sub-folders of the org's lakehouse folder, tables are
+ * the Delta tables and plain Parquet folders inside one of them.
+ */
+import { forbidden, invalidParameter, SluiceError } from '../../../proto/errors.js'
+import { typeName } from '../../../proto/types.js'
+import { isEditor } from '../../auth/principal.js'
+import {
+  LAKEHOUSE_CONNECTOR_ID, classifyFolder, forEachLimit, listSubfolders, orgLakehouseRoot, parseRelativePath, resolveInOrg,
+  type TableKind,
+} from '../../connectors/lakehouse-folder.js'
+import { connectorNotFound, inspectTable, type TableInfo } from '../../connectors/lakehouse-tables.js'
+import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
+import { intParam } from '../params.js'
 
-export const browseRoutes: Route[] = []
+/** Footers read per Parquet folder to count its rows; bigger folders show row_count null. */
+const BROWSE_FOOTER_FILES = 200
+
+function page(ctx: RequestContext) {
+  const q = new URLSearchParams(ctx.rawQuery)
+  return {
+    q,
+    limit: intParam(q.get('limit'), 'limit', { def: 50, max: 200, clamp: true }),
+    offset: intParam(q.get('offset'), 'offset', { def: 0 }),
+  }
+}
+
+/** Permission first (browse: editor/admin), then the connector. Returns the org's lakehouse folder. */
+async function lakehouseRoot(ctx: RequestContext, dataDir: string, q: URLSearchParams): Promise<string> {
+  const p = ctx.principal!
+  if (!isEditor(p)) throw forbidden('browsing connectors needs the editor or admin role')
+  const id = q.get('connector_id')
+  if (id === null || id === '') throw invalidParameter('connector_id', 'required, e.g. connector_id=lakehouse')
+  if (id !== LAKEHOUSE_CONNECTOR_ID) throw connectorNotFound(id)
+  return orgLakehouseRoot(dataDir, p.org)
+}
+
+function tableView(name: string, sourceTable: string, kind: TableKind, info: TableInfo | null, error: SluiceError | null) {
+  return {
+    name,
+    source_table: sourceTable,
+    kind,
+    schema: (info?.schema ?? []).map((f) => ({ name: f.name, type: typeName(f), nullable: f.nullable })),
+    partition_columns: info?.partitionColumns ?? [],
+    version: info?.version ?? null,
+    row_count: info?.rowCount ?? null,
+    error: error ? { error: error.code, message: error.message } : null,
+  }
+}
+
+export const browseRoutes: Route[] = [
+  {
+    method: 'GET', path: '/api/datasets/browse/schemas', auth: true, body: false,
+    handler: async (ctx, s) => {
+      const { q, limit, offset } = page(ctx)
+      const root = await lakehouseRoot(ctx, s.config.dataDir, q)
+      const names = await listSubfolders(root, root)
+      ctx.sendJson(200, { total: names.length, limit, offset, items: names.slice(offset, offset + limit).map((name) => ({ name })) })
+    },
+  },
+  {
+    method: 'GET', path: '/api/datasets/browse/tables', auth: true, body: false,
+    handler: async (ctx, s) => {
+      const { q, limit, offset } = page(ctx)
+      const root = await lakehouseRoot(ctx, s.config.dataDir, q)
+      const segments = parseRelativePath(q.get('schema') ?? '', 'schema')
+      const { realPath, relPath } = await resolveInOrg(root, segments, 'schema')
+      // Classifying is a stat or a short readdir per folder; describing (log replay, footers) only for the page.
+      const names = await listSubfolders(root, realPath)
+      const kinds = new Array<TableKind | null>(names.length).fill(null)
+      await forEachLimit(names.map((n, i) => [n, i] as const), 16, async ([n, i]) => { kinds[i] = await classifyFolder(`${realPath}/${n}`) })
+      const tables = names.flatMap((name, i) => (kinds[i] ? [{ name, kind: kinds[i]! }] : []))
+      const slice = tables.slice(offset, offset + limit)
+      const items = new Array<ReturnType<typeof tableView>>(slice.length)
+      await forEachLimit(slice.map((t, i) => [t, i] as const), 4, async ([t, i]) => {
+        const sourceTable = `${relPath}/${t.name}`
+        const ref = { tablePath: `${realPath}/${t.name}`, kind: t.kind, confineTo: root }
+        try {
+          items[i] = tableView(t.name, sourceTable, t.kind, await inspectTable(s.pool, ref, { maxFooterFiles: t.kind === 'parquet' ? BROWSE_FOOTER_FILES : 0, checkFiles: false, signal: ctx.signal }), null)
+        } catch (err) {
+          // a table Sluice cannot read is still listed, with the reason registering it would fail
+          if (!(err instanceof SluiceError) || err.status !== 422) throw err
+          items[i] = tableView(t.name, sourceTable, t.kind, null, err)
+        }
+      })
+      ctx.sendJson(200, { total: tables.length, limit, offset, items })
+    },
+  },
+]

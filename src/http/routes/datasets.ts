@@ -9,6 +9,7 @@ import type { Route } from '../router.js'
 import type { Services } from '../services.js'
 import { enumParam, intParam } from '../params.js'
 import { datasetView } from '../views.js'
+import { refreshRegisteredDataset } from '../../connectors/lakehouse-tables.js'
 
 /** The dataset named in the path, in the caller's org, or 404. */
 export function requireDataset(ctx: RequestContext, s: Services): Dataset {
@@ -34,7 +35,11 @@ export const datasetRoutes: Route[] = [
   },
   {
     method: 'GET', path: '/api/datasets/{name}', auth: true, body: false,
-    handler: async (ctx, s) => ctx.sendJson(200, datasetView(requireDataset(ctx, s))),
+    handler: async (ctx, s) => {
+      // A registered Delta table changes under other tools: report its current version and row count.
+      const d = await refreshRegisteredDataset({ dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, log: s.log }, requireDataset(ctx, s))
+      ctx.sendJson(200, datasetView(d))
+    },
   },
   {
     method: 'PATCH', path: '/api/datasets/{name}', auth: true, body: true,

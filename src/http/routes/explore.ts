@@ -3,7 +3,7 @@ import { typeName, type ColumnMeta } from '../../../proto/types.js'
 import { OUTPUT_FORMATS, type Plan, type OutputFormat, type ReadAt } from '../../../proto/plan.js'
 import { SluiceError, invalidParameter } from '../../../proto/errors.js'
 import { parseExploreBody, parseExploreParams } from '../../query/index.js'
-import { exploreDeltaTable } from '../../connectors/lakehouse.js'
+import { exploreTable, tableRefOf } from '../../connectors/lakehouse.js'
 import type { Dataset } from '../../catalog/index.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
@@ -24,8 +24,8 @@ function outputColumns(plan: Plan): ColumnMeta[] {
 async function runExplore(ctx: RequestContext, s: Services, d: Dataset, plan: Plan, format: OutputFormat | null, readAt: ReadAt): Promise<void> {
   if (s.draining.value) throw new SluiceError(503, 'overloaded', 'server is shutting down')
   const fmt = negotiateFormat(format, ctx.header('accept'))
-  if (!d.tablePath) throw new SluiceError(422, 'unsupported_table', `dataset "${d.name}" has no readable table`)
-  const source = exploreDeltaTable(s.pool, d.tablePath, { plan, columns: outputColumns(plan), format: fmt, readAt, signal: ctx.signal })
+  const ref = await tableRefOf(s.config.dataDir, d)
+  const source = exploreTable(s.pool, ref, d, { plan, columns: outputColumns(plan), format: fmt, readAt, signal: ctx.signal })
   await streamResult(ctx, fmt, source, s.log)
 }
 
