@@ -69,8 +69,8 @@ t.test('crash safety of uploads', async (t) => {
         t.ok(sum.rows[0].s >= 45, 'and its rows read back')
       } else {
         // A new dataset is registered only after its commit: killed before that, it does not exist.
-        const n = await count(after, name)
-        t.ok(n === null || (committed && n === null), `new dataset killed at ${point} is not half-visible (${n})`)
+        // (killed after its commit, the unregistered table is swept at a later start; see main.ts)
+        t.equal(await count(after, name), null, `new dataset killed at ${point} is not half-visible`)
       }
       t.same(fs.existsSync(path.join(dataDir, 'tmp')) ? fs.readdirSync(path.join(dataDir, 'tmp')) : [], [], 'temp files are cleared at start')
       assertLogsWhole(t, dataDir)
