@@ -9,7 +9,8 @@ import { loadConfig } from './config.js'
 import { createLogger } from './log.js'
 import { assertNativeUws } from './uws-check.js'
 import { openCatalogDb, DatasetStore, JobStore } from './catalog/index.js'
-import { WorkerPool } from './pool.js'
+import { WorkerPool, WORKERS } from './pool.js'
+import { configureCheckpoints, type CheckpointResult, type CheckpointTask } from './lakehouse/index.js'
 import { TokenVerifier, mintToken } from './auth/verify.js'
 import { loadOrCreateSecret } from './auth/secret.js'
 import { JobRunner } from './jobs/runner.js'
@@ -51,6 +52,9 @@ async function main(): Promise<void> {
   if (removed > 0) log.warn({ tables: removed }, 'removed managed tables that no dataset references (left by a crash)')
 
   const pool = new WorkerPool(config.workerThreads)
+  // Delta checkpoints are Parquet: written in a worker, not on the serving thread.
+  configureCheckpoints((tablePath, version) =>
+    pool.run<CheckpointResult>(WORKERS.checkpoint, { kind: 'delta-checkpoint', tablePath, version } satisfies CheckpointTask))
   const services: Services = {
     config, log, pool, jobStore,
     datasets: new DatasetStore(db),

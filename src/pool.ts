@@ -12,6 +12,7 @@ export const WORKERS = {
   ingestCsv: fileURLToPath(new URL('../workers/ingest-csv.js', import.meta.url)),
   parquetFooter: fileURLToPath(new URL('../workers/parquet-footer.js', import.meta.url)),
   compact: fileURLToPath(new URL('../workers/compact.js', import.meta.url)),
+  checkpoint: fileURLToPath(new URL('../workers/checkpoint.js', import.meta.url)),
 } as const
 
 export class WorkerPool {

@@ -5,12 +5,16 @@ import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
 import { generateRows } from './helpers/data.js'
-import { orgDir, registered, writeParquet } from './helpers/lakehouse.js'
+import { orgDir, registered, schemaValidator, writeParquet } from './helpers/lakehouse.js'
 import {
   EXPLORE_QUERIES, buildPartitionedTable, dataFiles, exploreAll, post, readCommit, tableDirOf, uploadRows, waitForJob,
 } from './helpers/maintenance.js'
 import { startServer } from './helpers/server.js'
 import { Int32 } from 'apache-arrow'
+
+const optimizeResult = schemaValidator('OptimizeResult')
+const jobEnvelope = schemaValidator('JobEnvelope')
+const errorBody = schemaValidator('Error')
 
 t.test('OPTIMIZE', async (t) => {
   const s = await startServer({ PARQUET_ROWS_PER_FILE: '500' })
@@ -25,6 +29,7 @@ t.test('OPTIMIZE', async (t) => {
     const before = await exploreAll(s, 'events')
     const r = await post(s, '/api/datasets/events/optimize')
     t.equal(r.status, 200)
+    t.ok(optimizeResult(r.body), `an OptimizeResult: ${optimizeResult.text()}`)
     t.match(r.body, {
       dataset: 'events', operation: 'OPTIMIZE', committed: true, version: 1, read_version: 0, target_file_size: 134217728, where: null,
       files_considered: 24, files_skipped: 0, partitions_optimized: 1, files_removed: 24, files_added: 1, rows: 12_000,
@@ -68,6 +73,7 @@ t.test('OPTIMIZE', async (t) => {
   await t.test('a second run has nothing to do and commits nothing', async (t) => {
     const r = await post(s, '/api/datasets/events/optimize', {})
     t.equal(r.status, 200)
+    t.ok(optimizeResult(r.body), `an OptimizeResult: ${optimizeResult.text()}`)
     t.match(r.body, { committed: false, version: null, read_version: 1, files_considered: 1, files_skipped: 1, files_removed: 0, operation_metrics: null, message: /nothing to optimize/ })
     t.notOk(fs.existsSync(path.join(table, '_delta_log', `${'2'.padStart(20, '0')}.json`)), 'no version 2')
   })
@@ -107,9 +113,11 @@ t.test('OPTIMIZE', async (t) => {
     await uploadRows(s, 'later', generateRows(3_000, 5))
     const r = await post(s, '/api/datasets/later/optimize', { async: true })
     t.equal(r.status, 202)
+    t.ok(jobEnvelope(r.body), `a JobEnvelope: ${jobEnvelope.text()}`)
     t.match(r.body.job, { kind: 'optimize', dataset: 'later', state: /running|succeeded/ })
     const { job, progress } = await waitForJob(s, r.body.job.id)
     t.equal(job.state, 'succeeded')
+    t.ok(optimizeResult(job.result), `the job's result is an OptimizeResult: ${optimizeResult.text()}`)
     t.match(job.result, { operation: 'OPTIMIZE', committed: true, files_removed: 6, files_added: 1, rows: 3_000 })
     t.match(job.progress, { percent: 100, phase: 'done', files_done: 6, files_total: 6, bytes_total: Number })
     t.equal(job.progress.bytes_done, job.progress.bytes_total)
@@ -129,6 +137,7 @@ t.test('OPTIMIZE', async (t) => {
     t.match(await post(s, '/api/datasets/events/optimize', { async: 'maybe' }), { status: 422, body: { error: 'invalid_parameter', message: /async/ } })
     const bad = await s.api('/api/datasets/events/optimize', { method: 'POST', body: '{"where":' })
     t.equal(bad.status, 400)
+    t.ok(errorBody(await bad.json()), `an Error body: ${errorBody.text()}`)
     t.match(await post(s, '/api/datasets/events/optimize', [1]), { status: 400, body: { error: 'bad_request' } })
 
     // a plain Parquet folder registered read-only

@@ -3,10 +3,11 @@
 // 422 version_unavailable naming the earliest available version.
 import t from 'tap'
 import path from 'node:path'
+import { Int32, Utf8 } from 'apache-arrow'
 import { startServer, uploadForm } from './helpers/server.js'
 import {
   conformancePresent, NO_CONFORMANCE, HOUR_MS, LEDGER_T0, expected, copyConformance, json, makeLedgerTable, makeTruncatedTable,
-  orgDir, registered, rows, type ErrorBody,
+  makeDeltaTable, orgDir, registered, rows, writeCommit, writeParquet, type ErrorBody,
 } from './helpers/lakehouse.js'
 
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -57,6 +58,26 @@ t.test('time travel', async (t) => {
     }
     r = await fails('/api/datasets/ledger/explore', { method: 'POST', body: JSON.stringify({ version: 1, as_of: iso(LEDGER_T0) }) })
     t.same([r.status, r.body.error], [422, 'invalid_parameter'], 'POST with both')
+  })
+
+  t.test('a column added later reads as null at older versions', async (t) => {
+    const dir = makeDeltaTable(path.join(orgDir(s), 'fin', 'evolving'), { 'a.parquet': [1, 2] })
+    const size = writeParquet(path.join(dir, 'b.parquet'), { v: { type: new Int32(), values: [3] }, w: { type: new Utf8(), values: ['x'] } })
+    writeCommit(dir, 1, [
+      { commitInfo: { timestamp: Date.UTC(2024, 0, 2), operation: 'WRITE', operationParameters: { mode: 'Append' } } },
+      {
+        metaData: {
+          id: 'test-evolving', format: { provider: 'parquet', options: {} }, partitionColumns: [], configuration: {}, createdTime: 0,
+          schemaString: JSON.stringify({ type: 'struct', fields: [{ name: 'v', type: 'integer', nullable: true, metadata: {} }, { name: 'w', type: 'string', nullable: true, metadata: {} }] }),
+        },
+      },
+      { add: { path: 'b.parquet', partitionValues: {}, size, modificationTime: 0, dataChange: true } },
+    ])
+    const d = await registered(s, 'evolving', 'fin/evolving')
+    t.same((d.schema as { name: string }[]).map((f) => f.name), ['v', 'w'])
+    t.same(await rows(s, '/api/datasets/evolving/explore?select=v,w&order=v'), [{ v: 1, w: null }, { v: 2, w: null }, { v: 3, w: 'x' }])
+    t.same(await rows(s, '/api/datasets/evolving/explore?select=v,w&order=v&version=0'), [{ v: 1, w: null }, { v: 2, w: null }])
+    t.same(await rows(s, '/api/datasets/evolving/explore?select=n:count()&version=0&w=is.null'), [{ n: 2 }])
   })
 
   t.test('uploads travel too', async (t) => {

@@ -10,7 +10,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { SluiceError } from '../../proto/errors.js'
-import type { ColumnMeta } from '../../proto/types.js'
+import type { ColumnMeta, Field } from '../../proto/types.js'
 import type { OutputFormat, Plan, ReadAt } from '../../proto/plan.js'
 import type { ScanTask } from '../../proto/scan.js'
 import type { ParquetFooterResult } from '../../proto/parquet-footer.js'
@@ -116,7 +116,22 @@ function readAtOptions(readAt: ReadAt): ReadAtOptions {
   return { version: readAt.version ?? undefined, timestampMs: readAt.asOf ? Date.parse(readAt.asOf) : undefined }
 }
 
-export async function* exploreDeltaTable(pool: WorkerPool, ref: TableRef | string, req: ExploreRequest): AsyncGenerator<Uint8Array> {
+/**
+ * The scan's fields at a snapshot: its schema, plus columns of the dataset's (latest) schema
+ * that the plan reads but this older version did not have yet; they read as nulls.
+ */
+function scanFields(snapshot: Snapshot, plan: Plan, datasetSchema: readonly Field[] | undefined): Field[] {
+  if (!datasetSchema) return snapshot.schema
+  const have = new Set(snapshot.schema.map((f) => f.name))
+  const added = datasetSchema.filter((f) => !have.has(f.name) && plan.columns.includes(f.name))
+  return added.length === 0 ? snapshot.schema : [...snapshot.schema, ...added.map((f) => ({ ...f, nullable: true }))]
+}
+
+/**
+ * Streams the plan's output over a Delta table at the requested version. `datasetSchema`
+ * (the schema the plan was validated against) fills in columns an older version lacks.
+ */
+export async function* exploreDeltaTable(pool: WorkerPool, ref: TableRef | string, req: ExploreRequest, datasetSchema?: readonly Field[]): AsyncGenerator<Uint8Array> {
   const table: TableRef = typeof ref === 'string' ? { tablePath: ref, kind: 'delta', confineTo: null } : ref
   const snapshot = await loadTableSnapshot(table, readAtOptions(req.readAt))
   const files = pruneFiles(snapshot, req.plan.filter)
@@ -124,7 +139,7 @@ export async function* exploreDeltaTable(pool: WorkerPool, ref: TableRef | strin
   yield* streamTask(pool, WORKERS.scan, (port, initialCredit): ScanTask => ({
     kind: 'scan',
     files: files.map((f) => ({ path: path.join(table.tablePath, f.path), partitionValues: f.typedPartitionValues })),
-    fields: snapshot.schema,
+    fields: scanFields(snapshot, req.plan, datasetSchema),
     plan: req.plan,
     columns: req.columns,
     format: req.format,
@@ -146,7 +161,7 @@ export async function* exploreTable(pool: WorkerPool, ref: TableRef, d: Dataset,
     yield* exploreParquetFolder(pool, ref.confineTo, ref.tablePath, d.schema, req)
     return
   }
-  yield* exploreDeltaTable(pool, ref, req)
+  yield* exploreDeltaTable(pool, ref, req, d.schema)
 }
 
 // numRecords per active file object (shared and immutable across cached snapshots).
