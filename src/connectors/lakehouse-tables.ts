@@ -106,13 +106,14 @@ export async function registerLakehouseTable(deps: RegisterDeps, p: Principal, i
 const REFRESH_FOOTER_FILES = 1_000
 
 /**
- * For a registered Delta table whose latest version differs from the catalog's: updates the
+ * For a Delta-backed dataset (registered or uploaded) whose latest version differs from the
+ * catalog's — another process or an external engine committed since: updates the
  * version, row count and schema in the catalog and returns the updated dataset. Anything else
  * comes back unchanged. Never throws for the table's sake: a table that cannot be read now
  * keeps its last known metadata (the failure is logged); reading it reports the error.
  */
 export async function refreshRegisteredDataset(deps: RegisterDeps & { log: Logger }, d: Dataset): Promise<Dataset> {
-  if (d.kind !== 'lakehouse' || tableKindOf(d) !== 'delta' || !d.tablePath) return d
+  if (d.kind === 'connector' || tableKindOf(d) !== 'delta' || !d.tablePath) return d
   try {
     const ref = await tableRefOf(deps.dataDir, d)
     const snapshot = await loadTableSnapshot(ref)

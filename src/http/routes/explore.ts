@@ -9,6 +9,7 @@ import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
 import type { Services } from '../services.js'
 import { requireDataset } from './datasets.js'
+import { refreshRegisteredDataset } from '../../connectors/lakehouse-tables.js'
 import { negotiateFormat, streamResult } from '../result-stream.js'
 import { enumParam, intParam } from '../params.js'
 
@@ -29,11 +30,16 @@ async function runExplore(ctx: RequestContext, s: Services, d: Dataset, plan: Pl
   await streamResult(ctx, fmt, source, s.log)
 }
 
+/** The dataset with its schema as of the table's latest commit (another writer may have evolved it). */
+function currentDataset(ctx: RequestContext, s: Services): Promise<Dataset> {
+  return refreshRegisteredDataset({ dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, log: s.log }, requireDataset(ctx, s))
+}
+
 export const exploreRoutes: Route[] = [
   {
     method: 'GET', path: '/api/datasets/{name}/explore', auth: true, body: false,
     handler: async (ctx, s) => {
-      const d = requireDataset(ctx, s)
+      const d = await currentDataset(ctx, s)
       const { plan, format, readAt } = parseExploreParams(ctx.queryEntries(), d.schema)
       await runExplore(ctx, s, d, plan, format, readAt)
     },
@@ -41,7 +47,7 @@ export const exploreRoutes: Route[] = [
   {
     method: 'POST', path: '/api/datasets/{name}/explore', auth: true, body: true,
     handler: async (ctx, s, body) => {
-      const d = requireDataset(ctx, s)
+      const d = await currentDataset(ctx, s)
       const json = await body!.readJson()
       const { plan, format, readAt } = parseExploreBody(json ?? {}, d.schema)
       await runExplore(ctx, s, d, plan, format ?? enumParam(ctx.query('format'), 'format', OUTPUT_FORMATS, null), readAt)
@@ -50,7 +56,7 @@ export const exploreRoutes: Route[] = [
   {
     method: 'GET', path: '/api/datasets/{name}/preview', auth: true, body: false,
     handler: async (ctx, s) => {
-      const d = requireDataset(ctx, s)
+      const d = await currentDataset(ctx, s)
       const entries = ctx.queryEntries()
       const allowed = new Set(['limit', 'format', 'version', 'as_of'])
       for (const [k] of entries) if (!allowed.has(k)) throw invalidParameter(k, 'preview takes only limit, format, version and as_of')

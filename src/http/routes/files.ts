@@ -122,6 +122,8 @@ export const fileRoutes: Route[] = [
           row_count: r.rowCount,
           warnings: r.warnings,
         })
+        // The temp file goes before the answer: a client that sees the answer sees nothing left behind.
+        await fs.promises.rm(form.file.path, { force: true })
         ctx.send(200, `${head.slice(0, -1)},"rows":${r.rowsJson}}`, 'application/json')
       } finally {
         await fs.promises.rm(form.file.path, { force: true })
