@@ -20,8 +20,6 @@ const count = async (s: TestServer, name: string, q = '') => {
   const r = await s.api(`/api/datasets/${name}/explore?select=n:count(),s:id.sum()${q}`)
   return { status: r.status, body: (await r.json()) as any }
 }
-// the lead wires assertVersionFilesPresent into the connector; until then the 422 check is a todo
-const timeTravelWired = fs.readFileSync(path.join(import.meta.dirname, '..', 'src', 'connectors', 'lakehouse.ts'), 'utf8').includes('assertVersionFilesPresent')
 
 t.test('VACUUM with the retention check on', async (t) => {
   const s = await startServer({ PARQUET_ROWS_PER_FILE: '500' })
@@ -141,7 +139,7 @@ t.test('VACUUM with VACUUM_ALLOW_SHORT_RETENTION=1', async (t) => {
     t.match(again.body, { num_files: 0 }, 'nothing left to delete')
   })
 
-  await t.test('time travel to a version whose files are gone is 422 version_unavailable', { todo: timeTravelWired ? false : 'the lead calls assertVersionFilesPresent from the lakehouse connector' }, async (t) => {
+  await t.test('time travel to a version whose files are gone is 422 version_unavailable', async (t) => {
     const r = await count(s, 'events', '&version=0')
     t.match(r, { status: 422, body: { error: 'version_unavailable', message: /version 0 .*removed by VACUUM/ } })
   })

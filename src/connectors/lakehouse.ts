@@ -15,7 +15,7 @@ import type { OutputFormat, Plan, ReadAt } from '../../proto/plan.js'
 import type { ScanTask } from '../../proto/scan.js'
 import type { ParquetFooterResult } from '../../proto/parquet-footer.js'
 import type { Dataset } from '../catalog/index.js'
-import { loadSnapshot, parseStats, pruneFiles, type ActiveFile, type LoadOptions, type ReadAtOptions, type Snapshot } from '../lakehouse/index.js'
+import { assertVersionFilesPresent, loadSnapshot, parseStats, pruneFiles, type ActiveFile, type LoadOptions, type ReadAtOptions, type Snapshot } from '../lakehouse/index.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
 import { streamTask } from './scan-stream.js'
 import { assertInsideOrg, forEachLimit, orgLakehouseRoot, type TableKind } from './lakehouse-folder.js'
@@ -134,6 +134,8 @@ function scanFields(snapshot: Snapshot, plan: Plan, datasetSchema: readonly Fiel
 export async function* exploreDeltaTable(pool: WorkerPool, ref: TableRef | string, req: ExploreRequest, datasetSchema?: readonly Field[]): AsyncGenerator<Uint8Array> {
   const table: TableRef = typeof ref === 'string' ? { tablePath: ref, kind: 'delta', confineTo: null } : ref
   const snapshot = await loadTableSnapshot(table, readAtOptions(req.readAt))
+  // A historical version whose files VACUUM removed is 422 version_unavailable, not a failed scan.
+  await assertVersionFilesPresent(snapshot)
   const files = pruneFiles(snapshot, req.plan.filter)
   if (table.confineTo) await confineFiles(table.confineTo, files.map((f) => f.absolutePath))
   yield* streamTask(pool, WORKERS.scan, (port, initialCredit): ScanTask => ({

@@ -32,3 +32,4 @@ export type { SchemaDifference, SchemaDifferenceKind } from './schema-evolution.
 export { writeCheckpoint, checkpointFileName } from './checkpoint-write.js'
 export type { CheckpointResult, CheckpointTask, WriteCheckpointOptions } from './checkpoint-write.js'
 export { planCheckpoint, parseIntervalMs } from './checkpoint-rows.js'
+export { assertVersionFilesPresent } from './vacuum.js'

@@ -7,9 +7,11 @@
  * file gains nothing). Each bin becomes one new file. Table order is kept inside a bin, so a
  * table compacted into one file per partition reads its rows in the same order as before.
  *
- * Idempotent in practice: after a run every partition holds files at or above the target plus
- * at most one smaller file per packed run of bins that cannot be merged within the target, so
- * a second run finds nothing to do (a partition compacted into one file always stays as is).
+ * Idempotent: a lone file is never rewritten, so a partition compacted into one file is left
+ * alone by the next run. With several bins per partition, adjacent bins could not be merged
+ * within the target and outputs are about as large as their inputs, so a next run finds
+ * nothing either, unless compression made the outputs much smaller than their inputs; then
+ * it merges some of them (and converges).
  *
  * Actions (PROTOCOL.md "Add File and Remove File"): one `remove` per input (dataChange false,
  * deletionTimestamp, extendedFileMetadata, partitionValues, size) and one `add` per output

@@ -6,9 +6,9 @@
 import { badRequest, invalidParameter } from '../../../proto/errors.js'
 import { assertCanWrite } from '../../auth/permissions.js'
 import { DEFAULT_TARGET_FILE_SIZE } from '../../lakehouse/optimize-plan.js'
-import {
-  prepareOptimize, prepareVacuum, runOptimize, runVacuum, type MaintenanceDeps,
-} from '../../jobs/maintenance.js'
+import type { MaintenanceDeps } from '../../jobs/maintenance.js'
+import { prepareOptimize, runOptimize } from '../../jobs/optimize.js'
+import { prepareVacuum, runVacuum } from '../../jobs/vacuum.js'
 import { jobView } from '../../jobs/runner.js'
 import type { BodyReader } from '../body.js'
 import type { RequestContext } from '../context.js'
