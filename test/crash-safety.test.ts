@@ -78,4 +78,14 @@ t.test('crash safety of uploads', async (t) => {
       next += 5
     }
   }
+
+  // Appends killed after their files moved in (upload.after-data, commit.after-temp) left
+  // untracked data files: VACUUM full removes them, and the table reads the same.
+  const s = await startServer({ ...env, VACUUM_ALLOW_SHORT_RETENTION: '1' }, { dataDir })
+  t.teardown(() => s.stop())
+  const vac = await s.api('/api/datasets/base/vacuum', { method: 'POST', body: JSON.stringify({ mode: 'full', retention_hours: 0 }), headers: { 'content-type': 'application/json' } })
+  t.equal(vac.status, 200)
+  const result = (await vac.json()) as { files_deleted: number }
+  t.equal(result.files_deleted, 2, 'the two orphaned data files are vacuumed')
+  t.equal(await count(s, 'base'), expectedBase, 'and the table still has its committed rows')
 })
