@@ -11,7 +11,7 @@ import type { Field } from '../../proto/types.js'
 import { recordBatchToBatch } from './arrow-from.js'
 import { nullColumn } from './column.js'
 
-const READ_BATCH_ROWS = 65536
+const READ_BATCH_ROWS = 16384
 
 export interface ParquetReadOptions {
   /** the columns to produce, in order, cast to these types; absent ones come back all-null */
@@ -66,12 +66,16 @@ export async function* readParquetBatches(path: string, opts: ParquetReadOptions
         if (n > 0) yield { length: n, columns: fields.map((f) => nullColumn(f.name, f.type, n, f.precision, f.scale)) }
         continue
       }
-      // batchSize defaults to 1024 rows: far too small for per-batch overheads downstream
-      const wasmTable = await file.read({ columns, rowGroups: [i], batchSize: READ_BATCH_ROWS })
-      // intoIPCStream consumes (and releases) the wasm table
-      const table = tableFromIPC(wasmTable.intoIPCStream())
-      for (const rb of table.batches) {
-        if (rb.numRows > 0) yield recordBatchToBatch(rb, fields)
+      // Stream the row group in batches: decoding a whole row group at once holds all of it
+      // (and grows wasm memory, which never shrinks) where one batch at a time is enough.
+      // batchSize defaults to 1024 rows: far too small for per-batch overheads downstream.
+      const stream = await file.stream({ columns, rowGroups: [i], batchSize: READ_BATCH_ROWS })
+      for await (const wasmBatch of stream as unknown as AsyncIterable<{ intoIPCStream(): Uint8Array }>) {
+        // intoIPCStream consumes (and releases) the wasm record batch
+        const table = tableFromIPC(wasmBatch.intoIPCStream())
+        for (const rb of table.batches) {
+          if (rb.numRows > 0) yield recordBatchToBatch(rb, fields)
+        }
       }
     }
   } finally {
