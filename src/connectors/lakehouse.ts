@@ -12,12 +12,11 @@ import path from 'node:path'
 import { SluiceError } from '../../proto/errors.js'
 import type { ColumnMeta, Field } from '../../proto/types.js'
 import type { OutputFormat, Plan, ReadAt } from '../../proto/plan.js'
-import type { ScanTask } from '../../proto/scan.js'
 import type { ParquetFooterResult } from '../../proto/parquet-footer.js'
 import type { Dataset } from '../catalog/index.js'
 import { assertVersionFilesPresent, loadSnapshot, parseStats, pruneFiles, type ActiveFile, type LoadOptions, type ReadAtOptions, type Snapshot } from '../lakehouse/index.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
-import { streamTask } from './scan-stream.js'
+import { scanFiles } from './scan-files.js'
 import { assertInsideOrg, forEachLimit, orgLakehouseRoot, type TableKind } from './lakehouse-folder.js'
 import { exploreParquetFolder } from './parquet-folder.js'
 
@@ -28,9 +27,6 @@ export interface ExploreRequest {
   readAt: ReadAt
   signal: AbortSignal
 }
-
-/** Rows per output batch: small enough for the first bytes to leave early, large enough to amortise. */
-const BATCH_ROWS = 16_384
 
 /** Where a dataset's rows are and how to read them. */
 export interface TableRef {
@@ -138,18 +134,10 @@ export async function* exploreDeltaTable(pool: WorkerPool, ref: TableRef | strin
   await assertVersionFilesPresent(snapshot)
   const files = pruneFiles(snapshot, req.plan.filter)
   if (table.confineTo) await confineFiles(table.confineTo, files.map((f) => f.absolutePath))
-  yield* streamTask(pool, WORKERS.scan, (port, initialCredit): ScanTask => ({
-    kind: 'scan',
-    files: files.map((f) => ({ path: path.join(table.tablePath, f.path), partitionValues: f.typedPartitionValues })),
-    fields: scanFields(snapshot, req.plan, datasetSchema),
-    plan: req.plan,
-    columns: req.columns,
-    format: req.format,
-    batchRows: BATCH_ROWS,
-    initialCredit,
-    port,
-  }), req.signal)
+  yield* scanFiles(pool, files.map((f) => ({ path: path.join(table.tablePath, f.path), partitionValues: f.typedPartitionValues })),
+    scanFields(snapshot, req.plan, datasetSchema), req)
 }
+
 
 /**
  * Streams a dataset's rows for a plan: Delta tables at the requested version, plain Parquet

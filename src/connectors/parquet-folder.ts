@@ -18,17 +18,15 @@ import path from 'node:path'
 import { SluiceError } from '../../proto/errors.js'
 import type { Field } from '../../proto/types.js'
 import type { ParquetFooterResult, ParquetFooterTask } from '../../proto/parquet-footer.js'
-import type { ScanTask } from '../../proto/scan.js'
 import { pruneFiles, type ActiveFile, type Snapshot } from '../lakehouse/index.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
 import { assertInsideOrg, isHiddenName, isParquetName, isPartitionDirName, MAX_PARTITION_DEPTH } from './lakehouse-folder.js'
-import { streamTask } from './scan-stream.js'
+import { scanFiles } from './scan-files.js'
 import type { ExploreRequest } from './lakehouse.js'
 
 export const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__'
 /** More files than this in one folder is refused (the listing is held in memory per query). */
 export const MAX_PARQUET_FILES = 100_000
-const BATCH_ROWS = 16_384
 
 export interface ParquetFolderFile {
   /** absolute path */
@@ -168,15 +166,5 @@ export async function* exploreParquetFolder(pool: WorkerPool, root: string, dir:
     if (!known.has(k)) throw unsupported(`the Parquet folder now has partition column "${k}", which the dataset's schema does not have; register it again`)
   }
   const planned = pruneFiles(asSnapshot(dir, fields, listing), req.plan.filter)
-  yield* streamTask(pool, WORKERS.scan, (port, initialCredit): ScanTask => ({
-    kind: 'scan',
-    files: planned.map((f) => ({ path: f.absolutePath, partitionValues: f.typedPartitionValues })),
-    fields,
-    plan: req.plan,
-    columns: req.columns,
-    format: req.format,
-    batchRows: BATCH_ROWS,
-    initialCredit,
-    port,
-  }), req.signal)
+  yield* scanFiles(pool, planned.map((f) => ({ path: f.absolutePath, partitionValues: f.typedPartitionValues })), fields, req)
 }

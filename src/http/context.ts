@@ -66,15 +66,20 @@ export class RequestContext {
     cb?.()
   }
 
+  /** Status line and headers; call inside cork(). */
+  #writeHead(status: number, contentType: string, extraHeaders: Record<string, string>): void {
+    this.res.writeStatus(statusLine(status))
+    this.res.writeHeader('Content-Type', contentType)
+    this.res.writeHeader('X-Request-Id', this.requestId)
+    for (const [k, v] of Object.entries(extraHeaders)) this.res.writeHeader(k, v)
+  }
+
   /** Writes a whole response. */
   send(status: number, body: string | Uint8Array, contentType: string, extraHeaders: Record<string, string> = {}): void {
     if (this.finished) return
     this.status = status
     this.res.cork(() => {
-      this.res.writeStatus(statusLine(status))
-      this.res.writeHeader('Content-Type', contentType)
-      this.res.writeHeader('X-Request-Id', this.requestId)
-      for (const [k, v] of Object.entries(extraHeaders)) this.res.writeHeader(k, v)
+      this.#writeHead(status, contentType, extraHeaders)
       this.res.end(body)
     })
     this.bytesOut += typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength
@@ -111,12 +116,7 @@ export class RequestContext {
   beginStream(status: number, contentType: string, extraHeaders: Record<string, string> = {}): void {
     if (this.finished) return
     this.status = status
-    this.res.cork(() => {
-      this.res.writeStatus(statusLine(status))
-      this.res.writeHeader('Content-Type', contentType)
-      this.res.writeHeader('X-Request-Id', this.requestId)
-      for (const [k, v] of Object.entries(extraHeaders)) this.res.writeHeader(k, v)
-    })
+    this.res.cork(() => this.#writeHead(status, contentType, extraHeaders))
     this.headersSent = true
   }
 
