@@ -1,15 +1,16 @@
 /**
- * Stream a CSV file from disk as records of strings: UTF-8 validation, csv-parse in arrays
- * mode without `cast` (STACK.md: a cast costs 5x), one field count for the whole file, blank
- * lines, and errors that name the physical line. Runs in worker threads.
+ * Stream a CSV file from disk as records of strings: UTF-8 validation, a hand-written RFC 4180
+ * tokenizer, one field count for the whole file, blank lines, and errors that name the
+ * physical line. Runs in worker threads.
  *
- * csv-parse is driven through `parser.api.parse(buf, end, push, close)`, the synchronous core
- * its own stream Transform calls: records arrive by a plain function call instead of one
- * stream object each (about 25% faster here), and a record handler may throw to stop.
+ * Each read chunk is validated and decoded to a string once; fields without quotes are cut
+ * with `indexOf` for the next delimiter / line end (positions cached across fields), quoted
+ * fields with `indexOf` for the next quote. A record not complete at the end of a chunk
+ * (or ending in `\r` / `"` whose meaning depends on the next character) is carried, as text,
+ * into the next chunk and parsed again from its start.
  */
 import { isUtf8 } from 'node:buffer'
 import { createReadStream } from 'node:fs'
-import { Parser } from 'csv-parse'
 import { invalidFile } from '../../proto/errors.js'
 
 /** A problem with one record; the scanner turns it into 422 invalid_file "line N: ...". */
@@ -19,21 +20,28 @@ export class RecordError extends Error {}
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024
 const READ_CHUNK_BYTES = 1024 * 1024
 
-interface ParserCore {
-  parse(buf: Buffer | undefined, end: boolean, push: (record: string[]) => void, close: () => void): Error | undefined
-  info: { bytes: number }
-}
+const QUOTE = 34
+const LF = 10
+const CR = 13
+
+const MSG_UNCLOSED = 'a quoted field is not closed'
+const MSG_AFTER_CLOSE = 'a closing quote is followed by a character other than a delimiter or a line end'
+const MSG_STRAY = 'a quote appears inside an unquoted field (quote the field and double the quote)'
+const MSG_TOO_LARGE = `a record is larger than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)`
 
 export interface ScanHandlers {
   /**
    * One record: every record has the same number of fields (the first record's). Blank lines
    * are skipped, except in a one-column file, where a blank line is an empty cell (trailing
    * blank lines are dropped either way). Called synchronously; may throw RecordError.
+   * The array is the handler's to keep.
    */
   onRecord(fields: string[]): void
   /** After each chunk of the file (about 1 MiB) was parsed; awaited (backpressure). */
   onChunk?(bytesRead: number): Promise<void> | void
 }
+
+interface Failure { offset: number; message: string }
 
 /**
  * Parse `file` (starting after a BOM of `bomLength` bytes) with `delimiter` and quote `"`.
@@ -46,58 +54,40 @@ export class CsvScanner {
   recordStart = 0
   /** fields per record, known after the first record */
   width = -1
-  #prevEnd = 0
+
+  #failure: Failure | null = null
+  #pendingBlank = 0
+  #onRecord: (fields: string[]) => void = () => {}
 
   constructor(readonly file: string, readonly delimiter: string, readonly bomLength: number) {}
 
   async run(handlers: ScanHandlers): Promise<void> {
-    const parser = new Parser({
-      delimiter: this.delimiter,
-      quote: '"',
-      escape: '"',
-      // every line end, also mixed in one file (auto-detection fixes the first one it meets
-      // and leaves a stray \r in the values of the other lines)
-      record_delimiter: ['\r\n', '\n', '\r'],
-      relax_column_count: true, // checked here, to name the line our way and to see blank lines
-      max_record_size: MAX_RECORD_BYTES,
-    })
-    const core = (parser as unknown as { api: ParserCore }).api
     const base = this.bomLength
-    this.#prevEnd = base
-    let pendingBlank = 0
-    let failure: { offset: number; message: string } | null = null
-    const { onRecord } = handlers
-    const push = (fields: string[]): void => {
-      const start = this.#prevEnd
-      this.#prevEnd = base + core.info.bytes
-      this.recordStart = start
-      const blank = fields.length === 1 && fields[0] === ''
-      if (this.width < 0) {
-        if (blank) return // leading blank lines
-        this.width = fields.length
-      } else if (blank && this.width > 1) {
-        return
-      } else if (blank) {
-        pendingBlank++
-        return
-      } else if (fields.length !== this.width) {
-        failure ??= { offset: start, message: `expected ${this.width} fields, found ${fields.length}` }
-        throw new RecordError(failure.message)
+    this.#onRecord = handlers.onRecord
+    this.#failure = null
+    this.#pendingBlank = 0
+    /** text of a record not complete at the end of the previous chunk, and its file offset */
+    let carry = ''
+    let carryOffset = base
+    let carryBytes = 0
+    const parse = (body: Buffer | null, final: boolean): void => {
+      const text = body === null || body.length === 0 ? '' : body.toString('utf8')
+      const bodyBytes = body === null ? 0 : body.length
+      const s = carry.length === 0 ? text : carry + text
+      const ascii = s.length === carryBytes + bodyBytes
+      const rest = this.#tokenize(s, carryOffset, ascii, final)
+      if (rest < 0) return
+      if (rest === s.length) {
+        carry = ''
+        carryOffset = carryOffset + carryBytes + bodyBytes
+        carryBytes = 0
+      } else {
+        const restOffset = ascii ? carryOffset + rest : carryOffset + utf8Length(s, 0, rest)
+        carry = s.slice(rest)
+        carryBytes = carryOffset + carryBytes + bodyBytes - restOffset
+        carryOffset = restOffset
+        if (carryBytes > MAX_RECORD_BYTES) this.#failure ??= { offset: carryOffset, message: MSG_TOO_LARGE }
       }
-      for (; pendingBlank > 0; pendingBlank--) onRecord([''])
-      this.recordStart = start
-      onRecord(fields)
-    }
-    const close = (): void => {}
-    const parse = (buf: Buffer | undefined, end: boolean): void => {
-      let err: Error | undefined
-      try {
-        err = core.parse(buf, end, push, close)
-      } catch (e) {
-        if (!(e instanceof RecordError)) throw e
-        failure ??= { offset: this.recordStart, message: e.message }
-      }
-      if (err) failure ??= { offset: this.#prevEnd, message: describeParseError(err) }
     }
 
     const utf8 = new Utf8Checker()
@@ -105,37 +95,173 @@ export class CsvScanner {
     const stream = createReadStream(this.file, { start: base, highWaterMark: READ_CHUNK_BYTES })
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
-        const bad = utf8.check(chunk)
-        if (bad === null) {
-          parse(chunk, false)
+        const body = utf8.check(chunk)
+        if (utf8.bad === null) {
+          parse(body, false)
         } else {
           // records before the bad byte may hold an earlier problem: report the first one
-          if (bad > 0) parse(chunk.subarray(0, bad), false)
-          failure ??= utf8Failure(base + bytesRead + bad)
+          if (utf8.bad > 0) parse(body.subarray(0, utf8.bad), false)
+          this.#failure ??= utf8Failure(base + bytesRead + utf8.bad - utf8.carriedBefore)
         }
-        if (failure) break
+        if (this.#failure) break
         bytesRead += chunk.length
         await handlers.onChunk?.(base + bytesRead)
       }
-      if (!failure) {
-        if (!utf8.finish()) failure = utf8Failure(base + bytesRead - utf8.carried)
+      if (!this.#failure) {
+        if (!utf8.finish()) this.#failure = utf8Failure(base + bytesRead - utf8.carried)
       }
-      if (!failure) parse(undefined, true)
+      if (!this.#failure) parse(null, true)
     } finally {
       stream.destroy()
     }
+    const failure = this.#failure as Failure | null
     if (failure) throw invalidFile(`line ${await lineAt(this.file, failure.offset)}: ${failure.message}`)
+  }
+
+  /**
+   * Deliver the complete records of `s` (file offset `offset`; `ascii`: one byte per char).
+   * Returns the index where an incomplete record starts (s.length when none), or -1 after a
+   * failure. `final`: the end of the file, every record is complete.
+   */
+  #tokenize(s: string, offset: number, ascii: boolean, final: boolean): number {
+    const len = s.length
+    const delim = this.delimiter
+    const dl = delim.length
+    // byte offsets of char indexes in a non-ASCII string, counted forward from a cursor
+    let curChar = 0
+    let curByte = offset
+    // next positions of the delimiter, \n, \r and a quote at or after the scan position
+    // (len: none left); stale when below the position
+    let nextD = -1
+    let nextLF = -1
+    let nextCR = -1
+    let nextQ = -1
+    let pos = 0
+    while (pos < len) {
+      const recStart = pos
+      const fields: string[] = []
+      let recEnd = -1
+      for (;;) {
+        if (s.charCodeAt(pos) === QUOTE) {
+          // quoted field
+          let p = pos + 1
+          let value = ''
+          let after = -1
+          for (;;) {
+            const q = s.indexOf('"', p)
+            if (q < 0) {
+              if (!final) return recStart
+              return this.#fail(ascii ? offset + recStart : offset + utf8Length(s, 0, recStart), MSG_UNCLOSED)
+            }
+            if (q + 1 >= len) {
+              if (!final) return recStart
+              value += s.slice(p, q)
+              after = len
+              break
+            }
+            if (s.charCodeAt(q + 1) === QUOTE) {
+              value += s.slice(p, q + 1)
+              p = q + 2
+              continue
+            }
+            value += s.slice(p, q)
+            after = q + 1
+            break
+          }
+          fields.push(value)
+          if (after >= len) { recEnd = len; break }
+          const c = s.charCodeAt(after)
+          if (c === LF) { recEnd = after + 1; break }
+          if (c === CR) {
+            if (after + 1 < len) { recEnd = s.charCodeAt(after + 1) === LF ? after + 2 : after + 1; break }
+            if (!final) return recStart
+            recEnd = len
+            break
+          }
+          if (s.startsWith(delim, after)) { pos = after + dl; continue }
+          return this.#fail(ascii ? offset + recStart : offset + utf8Length(s, 0, recStart), MSG_AFTER_CLOSE)
+        }
+        // unquoted field: up to the next delimiter or line end
+        if (nextD < pos) { nextD = s.indexOf(delim, pos); if (nextD < 0) nextD = len }
+        if (nextLF < pos) { nextLF = s.indexOf('\n', pos); if (nextLF < 0) nextLF = len }
+        if (nextCR < pos) { nextCR = s.indexOf('\r', pos); if (nextCR < 0) nextCR = len }
+        const eol = nextLF < nextCR ? nextLF : nextCR
+        const end = nextD < eol ? nextD : eol
+        if (nextQ < pos) { nextQ = s.indexOf('"', pos); if (nextQ < 0) nextQ = len }
+        if (nextQ < end) return this.#fail(ascii ? offset + recStart : offset + utf8Length(s, 0, recStart), MSG_STRAY)
+        if (end === len) {
+          if (!final) return recStart
+          fields.push(s.slice(pos))
+          recEnd = len
+          break
+        }
+        fields.push(s.slice(pos, end))
+        if (end === nextD) { pos = end + dl; continue }
+        if (end === nextLF) { recEnd = end + 1; break }
+        // \r: alone or \r\n
+        if (end + 1 < len) { recEnd = s.charCodeAt(end + 1) === LF ? end + 2 : end + 1; break }
+        if (!final) return recStart
+        recEnd = len
+        break
+      }
+      let start: number
+      if (ascii) start = offset + recStart
+      else {
+        curByte += utf8Length(s, curChar, recStart)
+        curChar = recStart
+        start = curByte
+      }
+      if (!this.#record(fields, start)) return -1
+      pos = recEnd
+    }
+    return len
+  }
+
+  #fail(offset: number, message: string): -1 {
+    this.#failure ??= { offset, message }
+    return -1
+  }
+
+  /** One parsed record starting at file offset `start`; false after a failure. */
+  #record(fields: string[], start: number): boolean {
+    this.recordStart = start
+    const blank = fields.length === 1 && fields[0] === ''
+    if (this.width < 0) {
+      if (blank) return true // leading blank lines
+      this.width = fields.length
+    } else if (blank && this.width > 1) {
+      return true
+    } else if (blank) {
+      this.#pendingBlank++
+      return true
+    } else if (fields.length !== this.width) {
+      this.#fail(start, `expected ${this.width} fields, found ${fields.length}`)
+      return false
+    }
+    try {
+      for (; this.#pendingBlank > 0; this.#pendingBlank--) this.#onRecord([''])
+      this.recordStart = start
+      this.#onRecord(fields)
+    } catch (e) {
+      if (!(e instanceof RecordError)) throw e
+      this.#fail(this.recordStart, e.message)
+      return false
+    }
+    return true
   }
 }
 
-function describeParseError(err: Error): string {
-  switch ((err as { code?: string }).code) {
-    case 'CSV_QUOTE_NOT_CLOSED': return 'a quoted field is not closed'
-    case 'CSV_INVALID_CLOSING_QUOTE': return 'a closing quote is followed by a character other than a delimiter or a line end'
-    case 'INVALID_OPENING_QUOTE': return 'a quote appears inside an unquoted field (quote the field and double the quote)'
-    case 'CSV_MAX_RECORD_SIZE': return `a record is larger than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)`
-    default: return `malformed CSV (${err.message})`
+/** UTF-8 byte length of s[from, to) (s is well-formed: surrogates come in pairs). */
+function utf8Length(s: string, from: number, to: number): number {
+  if (to - from < 16) {
+    let n = to - from
+    for (let i = from; i < to; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) n += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2
+    }
+    return n
   }
+  return Buffer.byteLength(s.slice(from, to), 'utf8')
 }
 
 function utf8Failure(offset: number): { offset: number; message: string } {
@@ -148,23 +274,25 @@ function utf8Failure(offset: number): { offset: number; message: string } {
  */
 class Utf8Checker {
   #carry: Buffer = Buffer.alloc(0)
+  /** after check(): null when valid so far, else the body-relative offset of the first invalid byte */
+  bad: number | null = null
+  /** after check(): bytes of the previous chunk at the start of the body */
+  carriedBefore = 0
 
   get carried(): number {
     return this.#carry.length
   }
 
-  /**
-   * null when valid so far, else the chunk-relative offset of the first invalid byte
-   * (negative when it lies in the carried bytes of the previous chunk).
-   */
-  check(chunk: Buffer): number | null {
+  /** The complete characters available after `chunk` (carried bytes first); sets `bad`. */
+  check(chunk: Buffer): Buffer {
     const carryLen = this.#carry.length
     const data = carryLen ? Buffer.concat([this.#carry, chunk]) : chunk
     const cut = completePrefix(data)
     const body = data.subarray(0, cut)
     this.#carry = Buffer.from(data.subarray(cut))
-    if (isUtf8(body)) return null
-    return firstInvalid(body) - carryLen
+    this.carriedBefore = carryLen
+    this.bad = isUtf8(body) ? null : firstInvalid(body)
+    return body
   }
 
   /** At the end of the file: false when a partial character is left over. */
