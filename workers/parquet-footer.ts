@@ -12,6 +12,7 @@ import * as pq from 'parquet-wasm'
 import { SluiceError, toTaskFailure, type TaskResult } from '../proto/errors.js'
 import type { ParquetFooterResult, ParquetFooterTask, UnsupportedParquetColumn } from '../proto/parquet-footer.js'
 import type { Field, LogicalType } from '../proto/types.js'
+import { rowCountOf } from './kernels/parquet-read.js'
 
 type Mapped = Pick<Field, 'type' | 'precision' | 'scale'>
 
@@ -51,15 +52,7 @@ async function openFile(file: string, shown: string): Promise<pq.ParquetFile> {
   }
 }
 
-function rowCountOf(file: pq.ParquetFile): number {
-  const meta = file.metadata()
-  try {
-    const fm = meta.fileMetadata()
-    try { return fm.numRows() } finally { fm.free() }
-  } finally {
-    meta.free()
-  }
-}
+
 
 function schemaOf(file: pq.ParquetFile): { fields: Field[]; unsupported: UnsupportedParquetColumn[] } {
   const schema = file.schema()

@@ -27,7 +27,7 @@ import type { Field } from '../../proto/types.js'
 import type { AddFile } from './actions.js'
 import { parsePartitionValues } from './partition-values.js'
 import { encodeAddPath, partitionDirectory } from './paths.js'
-import { compareLiterals } from './prune.js'
+import { compareLiterals, holds } from './prune.js'
 import type { ActiveFile, Snapshot } from './replay.js'
 import { removeAction, sparkStringValues, type DeltaActionJson } from './write-actions.js'
 
@@ -125,16 +125,7 @@ export function evalPartitionFilter(f: Filter, values: Record<string, Literal | 
       const v = values[f.column] ?? null
       if (v === null) return null
       const c = compareLiterals(v, f.value, fields.get(f.column)!)
-      if (c === null) return null
-      switch (f.op) {
-        case 'eq': return c === 0
-        case 'neq': return c !== 0
-        case 'gt': return c > 0
-        case 'gte': return c >= 0
-        case 'lt': return c < 0
-        case 'lte': return c <= 0
-      }
-      return null
+      return c === null ? null : holds(f.op, c)
     }
     case 'in': {
       const v = values[f.column] ?? null

@@ -74,7 +74,8 @@ export function compareLiterals(a: Literal, b: Literal, field: Field): Cmp | nul
 
 const NEGATED: Record<CmpOp, CmpOp> = { eq: 'neq', neq: 'eq', gt: 'lte', gte: 'lt', lt: 'gte', lte: 'gt' }
 
-function holds(op: CmpOp, c: Cmp): boolean {
+/** Whether a comparison result satisfies `op` (c: sign of value − literal). */
+export function holds(op: CmpOp, c: number): boolean {
   switch (op) {
     case 'eq': return c === 0
     case 'neq': return c !== 0

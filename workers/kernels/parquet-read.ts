@@ -87,14 +87,19 @@ export async function* readParquetBatches(path: string, opts: ParquetReadOptions
 export async function readParquetRowCount(path: string): Promise<number> {
   const file = await pq.ParquetFile.fromFile(await openAsBlob(path))
   try {
-    const meta = file.metadata()
-    try {
-      const fm = meta.fileMetadata()
-      try { return fm.numRows() } finally { fm.free() }
-    } finally {
-      meta.free()
-    }
+    return rowCountOf(file)
   } finally {
     file.free()
+  }
+}
+
+/** Rows of an open Parquet file, from its footer (wasm metadata objects freed). */
+export function rowCountOf(file: pq.ParquetFile): number {
+  const meta = file.metadata()
+  try {
+    const fm = meta.fileMetadata()
+    try { return fm.numRows() } finally { fm.free() }
+  } finally {
+    meta.free()
   }
 }
