@@ -10,7 +10,11 @@ import { createLogger } from './log.js'
 import { assertNativeUws } from './uws-check.js'
 import { openCatalogDb, DatasetStore, JobStore } from './catalog/index.js'
 import { WorkerPool, WORKERS } from './pool.js'
-import { configureCheckpoints, type CheckpointResult, type CheckpointTask } from './lakehouse/index.js'
+import {
+  CheckpointReadError, configureCheckpointReader, configureCheckpoints,
+  type CheckpointContents, type CheckpointResult, type CheckpointTask,
+} from './lakehouse/index.js'
+import { SluiceError } from '../proto/errors.js'
 import { TokenVerifier, mintToken } from './auth/verify.js'
 import { loadOrCreateSecret } from './auth/secret.js'
 import { JobRunner } from './jobs/runner.js'
@@ -52,9 +56,15 @@ async function main(): Promise<void> {
   if (removed > 0) log.warn({ tables: removed }, 'removed managed tables that no dataset references (left by a crash)')
 
   const pool = new WorkerPool(config.workerThreads)
-  // Delta checkpoints are Parquet: written in a worker, not on the serving thread.
+  // Delta checkpoints are Parquet: written and read in workers, not on the serving thread.
   configureCheckpoints((tablePath, version) =>
     pool.run<CheckpointResult>(WORKERS.checkpoint, { kind: 'delta-checkpoint', tablePath, version } satisfies CheckpointTask))
+  configureCheckpointReader((set) =>
+    pool.run<CheckpointContents>(WORKERS.checkpoint, { kind: 'delta-checkpoint-read', set }).catch((err) => {
+      // Classes do not cross threads: an unreadable checkpoint comes back as a plain 422.
+      if (err instanceof SluiceError && err.code === 'unsupported_table') throw new CheckpointReadError(set.version, err)
+      throw err
+    }))
   const services: Services = {
     config, log, pool, jobStore,
     datasets: new DatasetStore(db),

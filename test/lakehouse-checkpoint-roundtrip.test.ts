@@ -12,8 +12,9 @@ import * as path from 'node:path'
 import type { Field } from '../proto/types.js'
 import {
   appendActions, clearSnapshotCache, commitActions, commitWithRetry, createTableActions, loadSnapshot, overwriteActions,
-  removeAction, writeCheckpoint, type Snapshot,
+  removeAction, type Snapshot,
 } from '../src/lakehouse/index.js'
+import { writeCheckpoint } from '../src/lakehouse/checkpoint-write.js'
 import { replayLog } from '../src/lakehouse/replay.js'
 
 const ENGINE = 'Sluice-test'

@@ -8,7 +8,8 @@ import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { clearSnapshotCache, commitActions, createTableActions, loadSnapshot, parseIntervalMs, writeCheckpoint } from '../src/lakehouse/index.js'
+import { clearSnapshotCache, commitActions, createTableActions, loadSnapshot, parseIntervalMs } from '../src/lakehouse/index.js'
+import { writeCheckpoint } from '../src/lakehouse/checkpoint-write.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR

@@ -6,7 +6,8 @@ import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { clearSnapshotCache, loadSnapshot, writeCheckpoint } from '../src/lakehouse/index.js'
+import { clearSnapshotCache, loadSnapshot } from '../src/lakehouse/index.js'
+import { writeCheckpoint } from '../src/lakehouse/checkpoint-write.js'
 import {
   DEFAULT_RETENTION_MS, assertVersionFilesPresent, planVacuum, tableRetentionMs, vacuumEndActions, vacuumStartActions,
 } from '../src/lakehouse/vacuum.js'

@@ -6,10 +6,17 @@
  */
 import { toTaskFailure, type TaskResult } from '../proto/errors.js'
 import { writeCheckpoint, type CheckpointResult, type CheckpointTask } from '../src/lakehouse/checkpoint-write.js'
+import { readCheckpoint } from '../src/lakehouse/checkpoint-read.js'
+import type { CheckpointContents } from '../src/lakehouse/checkpoint-contents.js'
+import type { CheckpointSet } from '../src/lakehouse/log-files.js'
 
-export default async function checkpointTask(task: CheckpointTask): Promise<TaskResult<CheckpointResult>> {
+/** Reading a checkpoint for log replay on the main thread: the Parquet decoding happens here. */
+export interface CheckpointReadTask { kind: 'delta-checkpoint-read'; set: CheckpointSet }
+
+export default async function checkpointTask(task: CheckpointTask | CheckpointReadTask): Promise<TaskResult<CheckpointResult | CheckpointContents>> {
   try {
-    if (task.kind !== 'delta-checkpoint') throw new Error(`unknown task kind ${String(task.kind)}`)
+    if (task.kind === 'delta-checkpoint-read') return { ok: true, value: await readCheckpoint(task.set) }
+    if (task.kind !== 'delta-checkpoint') throw new Error(`unknown task kind ${String((task as { kind?: unknown }).kind)}`)
     return { ok: true, value: await writeCheckpoint(task.tablePath, task.version) }
   } catch (err) {
     const failure = toTaskFailure(err)

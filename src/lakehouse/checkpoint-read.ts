@@ -24,13 +24,8 @@ const ADD_MEMBERS = [
 ]
 const BATCH_ROWS = 8192
 
-export interface CheckpointContents {
-  version: number
-  /** one action per non-empty row, in file order */
-  actions: Action[]
-  /** rows in the parquet footers of all parts */
-  rowCount: number
-}
+import { CheckpointReadError, type CheckpointContents } from './checkpoint-contents.js'
+export { CheckpointReadError, type CheckpointContents }
 
 /** Converts row `i` of an Arrow vector to a plain JS value (int64 → number, map → object). */
 function toPlain(vec: Vector, i: number): unknown {
@@ -93,12 +88,6 @@ async function readPart(file: string, version: number, out: Action[]): Promise<n
   }
 }
 
-/** A checkpoint that cannot be read (damaged, partially written, unknown layout). */
-export class CheckpointReadError extends SluiceError {
-  constructor(readonly version: number, cause: unknown) {
-    super(422, 'unsupported_table', `checkpoint ${version} cannot be read`, undefined, { cause })
-  }
-}
 
 /**
  * Reads every part of a checkpoint into actions.

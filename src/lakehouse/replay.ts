@@ -21,7 +21,7 @@ import type { Field } from '../../proto/types.js'
 import type {
   AddFile, CommitInfo, DomainMetadataAction, MetadataAction, ProtocolAction, RemoveFile, TxnAction,
 } from './actions.js'
-import { CheckpointReadError, readCheckpoint } from './checkpoint-read.js'
+import { CheckpointReadError, readCheckpointActions } from './checkpoint-contents.js'
 import { commitInfoTimestamp, mapLimit, readCommitFile, readCommitInfo } from './commit-read.js'
 import { latestListedVersion, listLog, type LogListing } from './log-files.js'
 import {
@@ -98,7 +98,7 @@ async function applyCommits(listing: LogListing, state: ReplayState, commits: nu
 
 async function runPlan(root: string, listing: LogListing, plan: ReplayPlan): Promise<{ state: ReplayState; commitInfos: Map<number, CommitInfo> }> {
   const state = new ReplayState(root)
-  if (plan.checkpoint) state.apply((await readCheckpoint(plan.checkpoint)).actions)
+  if (plan.checkpoint) state.apply((await readCheckpointActions(plan.checkpoint)).actions)
   const commitInfos = new Map<number, CommitInfo>()
   await applyCommits(listing, state, plan.commits, commitInfos)
   return { state, commitInfos }
