@@ -1,10 +1,7 @@
-/** Who is calling: the verified claims of a bearer token. */
-export interface Principal {
-  sub: string
-  org: string
-  roles: string[]
-  groups: string[]
-}
+/** Who is calling (the type lives in proto/ so every layer can name it) and role checks. */
+import type { Principal } from '../../proto/principal.js'
+
+export type { Principal }
 
 export const isAdmin = (p: Principal) => p.roles.includes('admin')
 export const isEditor = (p: Principal) => p.roles.includes('editor') || isAdmin(p)

@@ -7,7 +7,7 @@
  */
 import { SluiceError, nameTaken } from '../../proto/errors.js'
 import type { Field } from '../../proto/types.js'
-import type { Principal } from '../auth/principal.js'
+import type { Principal } from '../../proto/principal.js'
 import { validateSettings, type Dataset, type DatasetStore } from '../catalog/index.js'
 import type { Logger } from '../log.js'
 import type { WorkerPool } from '../pool.js'
