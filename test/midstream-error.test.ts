@@ -25,13 +25,13 @@ t.test('mid-stream failure per format', async (t) => {
 
   const json = await (await s.api('/api/datasets/parts/explore?format=json')).text()
   t.match(json, /^\{"columns":/, 'JSON started normally')
-  t.match(json, /\],"error":\{"error":"internal","message":"[^"]*"\}\}$/, 'JSON ends with the error tail')
+  t.match(json, /\],"error":\{"error":"unsupported_table","message":"data file \\"part-[^"]*\\" referenced by the table is missing"\}\}$/, 'JSON ends with the error tail, naming the missing file')
   t.notMatch(json, /"row_count"/, 'and no row_count')
   t.doesNotThrow(() => JSON.parse(json), 'the document is still valid JSON')
 
   const nd = (await (await s.api('/api/datasets/parts/explore?format=ndjson')).text()).trim().split('\n')
   t.ok(nd.length > 2, 'NDJSON rows arrived before the failure')
-  t.match(JSON.parse(nd[nd.length - 1]), { error: { error: 'internal' } }, 'NDJSON ends with an error line')
+  t.match(JSON.parse(nd[nd.length - 1]), { error: { error: 'unsupported_table' } }, 'NDJSON ends with an error line')
 
   for (const format of ['csv', 'arrow']) {
     const r = await s.api(`/api/datasets/parts/explore?format=${format}`)
@@ -41,7 +41,8 @@ t.test('mid-stream failure per format', async (t) => {
 
   // Before the first byte, the same failure is a proper error status.
   const agg = await s.api('/api/datasets/parts/explore?select=n:count()')
-  t.equal(agg.status, 500, 'an aggregate fails before any output: a real status')
-  t.match(await agg.json(), { error: 'internal' })
+  t.equal(agg.status, 422, 'an aggregate fails before any output: a real status')
+  t.match(await agg.json(), { error: 'unsupported_table', message: /missing/ })
+  t.notMatch(JSON.stringify(await (await s.api('/api/datasets/parts/explore?select=n:count()')).json()), s.dataDir, 'no server path in the message')
   t.equal((await s.api('/api/datasets/parts/explore?limit=10')).status, 200, 'reads that stop before the missing file still work')
 })

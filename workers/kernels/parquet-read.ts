@@ -4,10 +4,13 @@
  * own wasm instance, ~110 MB; wasm memory never shrinks, so every wasm object is freed).
  */
 import { openAsBlob } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { tableFromIPC } from 'apache-arrow'
 import * as pq from 'parquet-wasm'
 import type { Batch } from '../../proto/batch.js'
 import type { Field } from '../../proto/types.js'
+import { SluiceError } from '../../proto/errors.js'
 import { recordBatchToBatch } from './arrow-from.js'
 import { nullColumn } from './column.js'
 
@@ -33,6 +36,29 @@ function fileColumnNames(file: pq.ParquetFile): Set<string> {
 }
 
 /**
+ * Opens a data file; a missing or unreadable one is `422 unsupported_table` naming the file
+ * (its name only: no server paths in messages), so a table whose log points at files that
+ * are gone fails clearly instead of as a bare 500.
+ */
+async function openParquet(path: string): Promise<pq.ParquetFile> {
+  const name = basename(path)
+  let blob: Blob
+  try {
+    // Node 20's openAsBlob reports a missing file only as ERR_INVALID_ARG_VALUE: stat first.
+    await stat(path)
+    blob = await openAsBlob(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SluiceError(422, 'unsupported_table', `data file "${name}" referenced by the table is missing`)
+    throw err
+  }
+  try {
+    return await pq.ParquetFile.fromFile(blob)
+  } catch {
+    throw new SluiceError(422, 'unsupported_table', `data file "${name}" is not readable Parquet`)
+  }
+}
+
+/**
  * Yields the file's rows as Batches shaped like `opts.fields` (names, order, types), one or
  * more per row group. Reads only the requested columns that exist in the file. Checks
  * `opts.signal` between row groups (throws its reason when aborted). Throws SluiceError 422
@@ -41,7 +67,7 @@ function fileColumnNames(file: pq.ParquetFile): Set<string> {
 export async function* readParquetBatches(path: string, opts: ParquetReadOptions): AsyncGenerator<Batch> {
   const { fields, signal } = opts
   signal?.throwIfAborted()
-  const file = await pq.ParquetFile.fromFile(await openAsBlob(path))
+  const file = await openParquet(path)
   try {
     const present = fileColumnNames(file)
     const columns = fields.filter((f) => present.has(f.name)).map((f) => f.name)
