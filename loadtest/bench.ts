@@ -50,7 +50,7 @@ async function main() {
   const streamCsv = path.join(work, 'stream.csv')
   console.log(`generating ${ROWS} rows (+ ${STREAM_ROWS} for streaming) in ${work}`)
   const csvBytes = await writeBenchCsv(csv, ROWS)
-  const streamBytes = await writeBenchCsv(streamCsv, STREAM_ROWS, 11)
+  await writeBenchCsv(streamCsv, STREAM_ROWS, 11)
   const s = await startBenchServer(dataDir, { MAX_UPLOAD_BYTES: String(4 * 2 ** 30) })
   const duck = await (await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', threads: String(os.availableParallelism()) })).connect()
   const results: { scenario: string; sluice: number; baseline: number | null; unit: string; ratio: number | null; note: string }[] = []

@@ -9,7 +9,8 @@ const REGIONS = ['EU', 'US', 'APAC', 'LATAM', 'MEA', 'NA', 'ANZ', 'CEE']
 const STATUSES = ['new', 'paid', 'shipped', 'returned', 'cancelled']
 const COUNTRIES = Array.from({ length: 60 }, (_, i) => `C${String(i).padStart(2, '0')}`)
 
-function rng(seed: number): () => number {
+/** mulberry32: a tiny deterministic PRNG, so every run uses the same data. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0

@@ -8,12 +8,12 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ParquetFile } from 'parquet-wasm'
-import { SluiceError } from '../proto/errors.js'
 import { clearSnapshotCache, loadSnapshot, readHistory, parseStats, type Snapshot } from '../src/lakehouse/index.js'
 import { replayLog } from '../src/lakehouse/replay.js'
 import { listLog, readLastCheckpoint } from '../src/lakehouse/log-files.js'
 import { readCheckpoint } from '../src/lakehouse/checkpoint-read.js'
 import type { DeltaType } from '../src/lakehouse/schema.js'
+import { rejects } from './helpers/errors.js'
 import { parseTimestampMicros } from '../src/lakehouse/temporal.js'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -94,15 +94,6 @@ function statsSum(s: Snapshot): number | null {
 
 const sorted = (xs: Iterable<string>) => [...xs].sort()
 
-async function rejects(p: Promise<unknown>): Promise<SluiceError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof SluiceError) return err
-    throw err
-  }
-  throw new Error('expected a SluiceError, got success')
-}
 
 t.test('Delta conformance fixtures', { skip: present ? false : `no conformance fixtures at ${confDir}` }, async (t) => {
   const expected = JSON.parse(fs.readFileSync(expectedPath, 'utf8')) as { tables: ExpectedTable[] }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { SluiceError } from '../proto/errors.js'
+import { rejects } from './helpers/errors.js'
 import { commitActions, createTableActions, loadSnapshot, readHistory } from '../src/lakehouse/index.js'
 
 function tempTable(t: Test): string {
@@ -16,15 +16,6 @@ function tempTable(t: Test): string {
   return dir
 }
 
-async function rejects(p: Promise<unknown>): Promise<SluiceError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof SluiceError) return err
-    throw err
-  }
-  throw new Error('expected a SluiceError')
-}
 
 const add = (name: string) => ({ add: { path: name, partitionValues: {}, size: 1, modificationTime: 0, dataChange: true } })
 const commitFile = (dir: string, v: number) => path.join(dir, '_delta_log', `${String(v).padStart(20, '0')}.json`)

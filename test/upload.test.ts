@@ -134,6 +134,22 @@ t.test('uploads', async (t) => {
     t.same(leftovers(big), [], 'no files')
   })
 
+  t.test('an async upload of a bad file ends as a failed job and leaves nothing', async (t) => {
+    const before = leftovers(s)
+    const r = await post({ name: 'bad_async', async: 'true' }, 'a,b\n1,2\n3,"open\n')
+    t.equal(r.status, 202)
+    const { job } = (await r.json()) as { job: { id: string } }
+    let final: { state: string; error: { error: string; message: string } | null } = { state: 'running', error: null }
+    for (let i = 0; i < 100 && (final.state === 'running' || final.state === 'queued'); i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      final = ((await (await s.api(`/api/jobs/${job.id}`)).json()) as { job: typeof final }).job
+    }
+    t.equal(final.state, 'failed')
+    t.match(final.error, { error: 'invalid_file', message: /line \d+/ }, 'the job says why, with the line')
+    t.equal((await s.api('/api/datasets/bad_async')).status, 404)
+    t.same(leftovers(s), before, 'no new files')
+  })
+
   t.test('async upload returns a job', async (t) => {
     const r = await post({ name: 'later', async: 'true' }, 'a,b\n1,x\n2,y\n')
     t.equal(r.status, 202)

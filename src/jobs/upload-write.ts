@@ -20,6 +20,7 @@ import {
   overwriteActions,
 } from '../lakehouse/index.js'
 import { WORKERS } from '../pool.js'
+import { statsRowCount } from '../connectors/lakehouse.js'
 import type { JobContext } from './runner.js'
 import type { UploadDeps, UploadInput } from './upload.js'
 import { testPause } from '../test-hooks.js'
@@ -87,7 +88,7 @@ export async function writeUploadToDataset(
     const now = await loadSnapshot(tableDir, { version })
     dataset.schema = now.schema
     dataset.currentVersion = version
-    dataset.rowCount = rowCountOf(now)
+    dataset.rowCount = statsRowCount(now)
     dataset.updatedAt = new Date().toISOString()
     deps.datasets.update(dataset)
     return dataset
@@ -102,16 +103,4 @@ export async function writeUploadToDataset(
 function schemaMismatch(differences: unknown[]): never {
   const list = differences.map((d) => (d as { message?: string }).message ?? JSON.stringify(d))
   throw new SluiceError(422, 'schema_mismatch', `the file does not match the table's schema: ${list.join('; ')} (use schema_mode=merge to add new columns)`, { differences })
-}
-
-/** Sum of the active files' numRecords, or null when a file has no stats. */
-export function rowCountOf(snapshot: { files: { stats?: string | null }[] }): number | null {
-  let n = 0
-  for (const f of snapshot.files) {
-    if (!f.stats) return null
-    const m = /"numRecords"\s*:\s*(\d+)/.exec(f.stats)
-    if (!m) return null
-    n += Number(m[1])
-  }
-  return n
 }

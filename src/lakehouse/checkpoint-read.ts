@@ -13,7 +13,6 @@
 import * as fs from 'node:fs'
 import { ParquetFile } from 'parquet-wasm'
 import { DataType, tableFromIPC, type Vector, type MapRow } from 'apache-arrow'
-import { SluiceError } from '../../proto/errors.js'
 import { normalizeAction, type Action } from './actions.js'
 import type { CheckpointSet } from './log-files.js'
 

@@ -10,17 +10,8 @@ export interface Row {
   label: string
 }
 
-/** mulberry32: a tiny deterministic PRNG, so every run tests the same data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { rng } from '../../loadtest/generate.js'
+export { rng }
 
 const REGIONS = ['EU', 'US', 'APAC', 'LATAM']
 const LABELS = ['alpha', 'Beta', 'gamma, with comma', 'dé"lta', 'émoji 😀', 'zeta', 'Ωmega', '']

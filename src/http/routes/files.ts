@@ -17,9 +17,9 @@ import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
 import type { Services } from '../services.js'
 import { boolParam, enumParam, intParam } from '../params.js'
+import { ENGINE_INFO } from '../../engine.js'
 import { datasetView } from '../views.js'
 
-const ENGINE_INFO = 'Sluice/0.1.0'
 const CSV_TYPES: LogicalType[] = ['string', 'int64', 'float64', 'boolean', 'date', 'timestamp']
 const DELIMITERS: Record<string, string> = { ',': ',', ';': ';', '|': '|', '\t': '\t', tab: '\t', '\\t': '\t' }
 const FORM_FIELDS = new Set(['name', 'description', 'delimiter', 'header', 'columns', 'async', 'limit', 'mode', 'schema_mode', 'run_id'])

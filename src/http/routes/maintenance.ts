@@ -15,9 +15,9 @@ import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
 import type { Services } from '../services.js'
 import { boolParam, enumParam, intParam } from '../params.js'
+import { ENGINE_INFO } from '../../engine.js'
 import { requireDataset } from './datasets.js'
 
-const ENGINE_INFO = 'Sluice/0.1.0'
 const OPTIMIZE_OPTIONS = ['target_file_size', 'where', 'async'] as const
 const VACUUM_OPTIONS = ['retention_hours', 'dry_run', 'mode', 'async'] as const
 /** 1 TiB: far above any sensible data file */
