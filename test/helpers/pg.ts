@@ -61,7 +61,12 @@ async function startEmbedded(): Promise<string> {
   } as never)
   await server.initialise()
   await server.start()
-  process.once('exit', () => { try { fs.rmSync(dir, { recursive: true, force: true }) } catch { /* best effort */ } })
+  // Stopped after the file's last test (its child process would otherwise keep the test alive).
+  const { default: tap } = await import('tap')
+  tap.teardown(async () => {
+    await server.stop().catch(() => {})
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
   return `postgres://postgres:${password}@127.0.0.1:${port}/postgres`
 }
 
@@ -106,4 +111,26 @@ export async function pgTestDatabase(t: { teardown(fn: () => unknown): void }): 
     client,
     query: (sql, params) => client.query(sql, params as unknown[]),
   }
+}
+
+/** Registers a PostgreSQL connector for `db` on a test server (as an admin of `org`). */
+export async function createPgConnector(
+  s: { api(p: string, init?: RequestInit & { claims?: { org?: string; roles?: string[]; sub?: string } | null }): Promise<Response> },
+  db: PgTestDatabase, id: string, config: Record<string, unknown> = {}, org = 'acme',
+): Promise<Record<string, unknown>> {
+  const res = await s.api('/api/connectors', {
+    method: 'POST', claims: { org, roles: ['admin'], sub: 'root' },
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id, type: 'postgres', config: { host: db.host, port: db.port, database: db.database, user: db.user, ...(db.password ? { password: db.password } : {}), ...config } }),
+  })
+  const body = await res.json() as Record<string, unknown>
+  if (res.status !== 201) throw new Error(`creating connector ${id}: ${res.status} ${JSON.stringify(body)}`)
+  return body
+}
+
+/** Active statements of Sluice's sessions on `db` (pg_stat_activity), other than the caller's. */
+export async function sluiceActivity(db: PgTestDatabase): Promise<{ pid: number; state: string; query: string }[]> {
+  const r = await db.query<{ pid: number; state: string; query: string }>(
+    `SELECT pid, state, query FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'sluice%' AND pid <> pg_backend_pid()`, [db.database])
+  return r.rows
 }
