@@ -44,7 +44,16 @@ export interface PgScanTask {
   batchRows: number
   initialCredit: number
   port: MessagePort
+  /** how rows are read (workers/pg/source.ts); default 'copy', measured faster */
+  source?: PgSource
 }
+
+/**
+ * How a task reads rows: 'cursor' (pg-query-stream, bound parameters) or 'copy' (`COPY (sql)
+ * TO STDOUT`, parameters inlined as literals; a statement that cannot be inlined safely
+ * falls back to the cursor).
+ */
+export type PgSource = 'cursor' | 'copy'
 
 /** Worker → main progress of an import, at most about every 250 ms. */
 export interface PgImportProgress { rows: number; bytesWritten: number }
@@ -63,7 +72,13 @@ export interface PgImportTask {
   batchRows: number
   /** main → worker: {type: 'cancel'}; worker → main: {type: 'progress', ...PgImportProgress} */
   port: MessagePort
+  /** how rows are read; default 'copy' */
+  source?: PgSource
 }
+
+/** Messages of an import's port. A cancelled import returns the failure `499 cancelled` (proto/pg-errors.ts). */
+export type MainToPgImport = { type: 'cancel' }
+export type PgImportToMain = { type: 'progress' } & PgImportProgress
 
 export interface PgImportResult {
   rowCount: number

@@ -21,6 +21,12 @@ export interface Config {
   logLevel: string
   /** test-only: pause points for crash tests (never set in production) */
   testHooks: boolean
+  /** SECRETS_KEY decoded (32 bytes), or null: connector secrets use the key file under DATA_DIR */
+  secretsKey: Buffer | null
+  /** CONNECTORS_FILE: connectors declared at start-up (src/connectors/connectors-file.ts) */
+  connectorsFile: string | null
+  /** how often the refresh scheduler looks for imported datasets due for a refresh, ms */
+  refreshTickMs: number
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -33,6 +39,22 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0)
 function strVar(env: NodeJS.ProcessEnv, name: string): string | null {
   const raw = env[name]
   return raw === undefined || raw === '' ? null : raw
+}
+
+/**
+ * SECRETS_KEY: base64 (or base64url) of exactly 32 random bytes, the AES-256-GCM key of
+ * connector secrets. Anything else is refused at start: a short key or a typo must not
+ * silently become the key that every stored password is sealed with. The value is never
+ * echoed in the error.
+ */
+function secretsKeyVar(env: NodeJS.ProcessEnv): Buffer | null {
+  const raw = strVar(env, 'SECRETS_KEY')?.trim()
+  if (!raw) return null
+  const bad = new Error('SECRETS_KEY must be the base64 encoding of exactly 32 bytes (e.g. `openssl rand -base64 32`)')
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) throw bad
+  const key = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64')
+  if (key.length !== 32) throw bad
+  return key
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -54,5 +76,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerThreads: intVar(env, 'WORKER_THREADS', Math.max(2, os.availableParallelism()), 1),
     logLevel: env.LOG_LEVEL ?? 'info',
     testHooks: env.SLUICE_TEST_HOOKS === '1',
+    secretsKey: secretsKeyVar(env),
+    connectorsFile: strVar(env, 'CONNECTORS_FILE') && path.resolve(env.CONNECTORS_FILE!),
+    refreshTickMs: intVar(env, 'REFRESH_TICK_MS', 30_000, 50),
   }
 }

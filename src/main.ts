@@ -8,7 +8,7 @@ import path from 'node:path'
 import { loadConfig } from './config.js'
 import { createLogger } from './log.js'
 import { assertNativeUws } from './uws-check.js'
-import { openCatalogDb, DatasetStore, JobStore } from './catalog/index.js'
+import { openCatalogDb, DatasetStore, JobStore, ConnectorStore, SecretBox } from './catalog/index.js'
 import { WorkerPool, WORKERS } from './pool.js'
 import {
   CheckpointReadError, configureCheckpointReader, configureCheckpoints,
@@ -18,6 +18,10 @@ import { SluiceError } from '../proto/errors.js'
 import { TokenVerifier, mintToken } from './auth/verify.js'
 import { loadOrCreateSecret } from './auth/secret.js'
 import { JobRunner } from './jobs/runner.js'
+import { RefreshScheduler } from './jobs/refresh-scheduler.js'
+import { ENGINE_INFO } from './engine.js'
+import { ConnectorRegistry } from './connectors/postgres-runtime.js'
+import { loadConnectorsFile } from './connectors/connectors-file.js'
 import { startHttp } from './http/app.js'
 import { buildRouter } from './http/routes/index.js'
 import type { Services } from './http/services.js'
@@ -55,6 +59,21 @@ async function main(): Promise<void> {
   const removed = sweepOrphanTables(config.dataDir, new DatasetStore(db).allIds())
   if (removed > 0) log.warn({ tables: removed }, 'removed managed tables that no dataset references (left by a crash)')
 
+  const secretBox = new SecretBox(config.secretsKey, config.dataDir)
+  const connectors = new ConnectorRegistry(new ConnectorStore(db), secretBox, { log })
+  if (config.connectorsFile) {
+    try {
+      const records = loadConnectorsFile(config.connectorsFile, process.env, secretBox)
+      connectors.upsertFromFile(records)
+      log.info({ file: config.connectorsFile, connectors: records.length }, 'connectors declared in CONNECTORS_FILE')
+    } catch (err) {
+      // The message names the file, the entry and the problem, never a value.
+      log.fatal((err as Error).message)
+      console.error((err as Error).message)
+      process.exit(1)
+    }
+  }
+
   const pool = new WorkerPool(config.workerThreads)
   // Delta checkpoints are Parquet: written and read in workers, not on the serving thread.
   configureCheckpoints((tablePath, version) =>
@@ -65,14 +84,18 @@ async function main(): Promise<void> {
       if (err instanceof SluiceError && err.code === 'unsupported_table') throw new CheckpointReadError(set.version, err)
       throw err
     }))
+  const datasets = new DatasetStore(db)
+  const jobs = new JobRunner(jobStore, log)
+  const refresh = new RefreshScheduler(
+    { dataDir: config.dataDir, pool, datasets, connectors, engineInfo: ENGINE_INFO, rowsPerFile: config.rowsPerFile },
+    jobs, log, config.refreshTickMs)
   const services: Services = {
-    config, log, pool, jobStore,
-    datasets: new DatasetStore(db),
-    jobs: new JobRunner(jobStore, log),
+    config, log, pool, jobStore, datasets, jobs, connectors, refresh,
     verifier: new TokenVerifier({ secret, jwksFile: config.jwtJwksFile, issuer: config.jwtIssuer, audience: config.jwtAudience }),
     draining: { value: false },
   }
   const server = await startHttp(buildRouter(), services)
+  refresh.start()
   log.info({ port: server.port, data_dir: config.dataDir, workers: config.workerThreads }, 'sluice listening')
   // A machine-readable line for tests and scripts that start the server on port 0.
   process.stdout.write(JSON.stringify({ msg: 'listening', port: server.port }) + '\n')
@@ -95,7 +118,9 @@ async function main(): Promise<void> {
     server.stopListening()
     const deadline = Date.now() + SHUTDOWN_GRACE_MS
     while (server.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    refresh.stop()
     await services.jobs.cancelAll()
+    connectors.close()
     await pool.close()
     db.close()
     log.info('stopped')

@@ -13,7 +13,17 @@ export const WORKERS = {
   parquetFooter: fileURLToPath(new URL('../workers/parquet-footer.js', import.meta.url)),
   compact: fileURLToPath(new URL('../workers/compact.js', import.meta.url)),
   checkpoint: fileURLToPath(new URL('../workers/checkpoint.js', import.meta.url)),
+  pgScan: fileURLToPath(new URL('../workers/pg-scan.js', import.meta.url)),
+  pgImport: fileURLToPath(new URL('../workers/pg-import.js', import.meta.url)),
 } as const
+
+/**
+ * Tasks a worker thread may run at once. Streaming tasks (scans, PostgreSQL) spend most of
+ * their time waiting on the client's credit or on the database; with one task per thread, two
+ * slow clients would hold every thread and stall all other work. CPU-bound tasks still go to
+ * an idle thread first (piscina's least-busy balancer), and share one only when all are busy.
+ */
+export const TASKS_PER_WORKER = 8
 
 export class WorkerPool {
   readonly #pool: Piscina
@@ -25,6 +35,7 @@ export class WorkerPool {
       idleTimeout: 60_000,
       // Queue instead of failing when every worker is busy; requests wait their turn.
       maxQueue: 'auto',
+      concurrentTasksPerWorker: TASKS_PER_WORKER,
     })
   }
 

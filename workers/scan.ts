@@ -3,51 +3,16 @@
  * the plan, encode the output format, and send bytes to the main thread as it grants
  * credit (protocol in proto/scan.ts). Cancel stops the scan between batches.
  */
-import type { MessagePort } from 'node:worker_threads'
 import type { Batch, Column } from '../proto/batch.js'
 import type { Field } from '../proto/types.js'
 import type { Literal } from '../proto/plan.js'
 import { toTaskFailure } from '../proto/errors.js'
-import type { MainToScan, ScanFile, ScanTask, ScanToMain } from '../proto/scan.js'
+import type { ScanFile, ScanTask } from '../proto/scan.js'
 import { readParquetBatches } from './kernels/parquet-read.js'
 import { executePlan } from './kernels/execute.js'
 import { createEncoder } from './kernels/encode.js'
 import { constantColumn } from './kernels/constant.js'
-
-/** Sends chunks only while it holds credit; `cancelled` flips on a cancel message. */
-class CreditedPort {
-  credit: number
-  cancelled = false
-  #wake: (() => void) | null = null
-
-  constructor(private readonly port: MessagePort, initial: number) {
-    this.credit = initial
-    port.on('message', (m: MainToScan) => {
-      if (m.type === 'credit') this.credit += m.chunks
-      else this.cancelled = true
-      const w = this.#wake
-      this.#wake = null
-      w?.()
-    })
-  }
-
-  async send(bytes: Uint8Array): Promise<void> {
-    while (this.credit <= 0 && !this.cancelled) await new Promise<void>((r) => { this.#wake = r })
-    if (this.cancelled) return
-    this.credit--
-    // Copy into an exactly-sized buffer we can transfer (encoders may return views).
-    const ab = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
-      ? bytes.buffer
-      : bytes.slice().buffer as ArrayBuffer
-    this.post({ type: 'chunk', bytes: ab }, [ab])
-  }
-
-  post(m: ScanToMain, transfer: ArrayBuffer[] = []): void {
-    this.port.postMessage(m, transfer)
-  }
-
-  close(): void { this.port.close() }
-}
+import { CreditedPort, concatBytes as concat } from './kernels/credited-port.js'
 
 async function* fileBatches(files: ScanFile[], fields: Field[], columns: string[], partitionColumns: Set<string>, isCancelled: () => boolean): AsyncGenerator<Batch> {
   const fileFields = fields.filter((f) => columns.includes(f.name) && !partitionColumns.has(f.name))
@@ -97,11 +62,4 @@ export default async function scan(task: ScanTask): Promise<{ ok: true; value: n
     port.close()
   }
   return { ok: true, value: null }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength)
-  out.set(a, 0)
-  out.set(b, a.byteLength)
-  return out
 }

@@ -119,6 +119,12 @@ export class DatasetStore {
     return new Set((this.db.prepare('SELECT id FROM datasets').all() as { id: string }[]).map((r) => r.id))
   }
 
+  /** Datasets of every org whose settings carry a refresh policy (the refresh scheduler's work list). */
+  withRefreshPolicy(): Dataset[] {
+    const rows = this.db.prepare(`SELECT * FROM datasets WHERE json_extract(settings_json, '$.refresh.every') IS NOT NULL`).all() as Row[]
+    return rows.map(fromRow)
+  }
+
   isNameTaken(org: string, name: string): boolean {
     return this.db.prepare('SELECT 1 FROM datasets WHERE org = ? AND name = ?').get(org, name) !== undefined
   }

@@ -3,7 +3,7 @@ import type { CatalogDb } from './db.js'
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
-export interface JobProgress { percent: number; phase: string; [counter: string]: number | string }
+export interface JobProgress { percent: number; phase: string; [counter: string]: unknown }
 
 export interface Job {
   id: string
@@ -43,6 +43,12 @@ export class JobStore {
     this.db.prepare(`UPDATE jobs SET state = ?, progress_json = ?, dataset = ?, updated_at = ?, error_json = ?, result_json = ? WHERE id = ?`)
       .run(j.state, JSON.stringify(j.progress), j.dataset, j.updatedAt, j.error ? JSON.stringify(j.error) : null,
         j.result === null ? null : JSON.stringify(j.result), j.id)
+  }
+
+  /** The newest job of `kind` about `dataset` in the org (batch imports are found by their name). */
+  latestFor(org: string, kind: string, dataset: string): Job | undefined {
+    const r = this.db.prepare('SELECT * FROM jobs WHERE org = ? AND kind = ? AND dataset = ? ORDER BY created_at DESC LIMIT 1').get(org, kind, dataset) as Row | undefined
+    return r && fromRow(r)
   }
 
   get(org: string, id: string): Job | undefined {

@@ -34,4 +34,18 @@ export const MIGRATIONS: string[] = [
      result_json TEXT
    )`,
   `CREATE INDEX jobs_org ON jobs (org, created_at)`,
+  // Connectors (PostgreSQL, later BigQuery). config_json never holds a secret: passwords are
+  // in secrets_blob, sealed with AES-256-GCM (src/catalog/secret-box.ts).
+  `CREATE TABLE connectors (
+     org          TEXT NOT NULL,
+     id           TEXT NOT NULL,
+     type         TEXT NOT NULL,
+     config_json  TEXT NOT NULL,
+     secrets_blob BLOB,
+     source       TEXT NOT NULL CHECK (source IN ('api', 'file')),
+     created_by   TEXT NOT NULL,
+     created_at   TEXT NOT NULL,
+     updated_at   TEXT NOT NULL,
+     PRIMARY KEY (org, id)
+   )`,
 ]

@@ -51,10 +51,16 @@ export function assertDeltaDataset(d: Dataset, what: string): void {
   }
 }
 
+/** True for tables Sluice created (uploads, imports) under `$DATA_DIR/tables/<id>`: deleting the dataset deletes them. */
+export function isManagedTable(dataDir: string, d: Dataset): boolean {
+  return d.tablePath !== null && path.dirname(d.tablePath) === path.join(dataDir, 'tables')
+}
+
 /** The table of a lakehouse or upload dataset. Throws `422 unsupported_table` when it has none. */
 export async function tableRefOf(dataDir: string, d: Dataset): Promise<TableRef> {
   if (!d.tablePath) throw new SluiceError(422, 'unsupported_table', `dataset "${d.name}" has no readable table`)
-  const confineTo = d.kind === 'lakehouse' ? await orgLakehouseRoot(dataDir, d.org) : null
+  // Registered tables sit in the org's folder, which users fill: every read stays inside it.
+  const confineTo = d.kind === 'lakehouse' && !isManagedTable(dataDir, d) ? await orgLakehouseRoot(dataDir, d.org) : null
   return { tablePath: d.tablePath, kind: tableKindOf(d), confineTo }
 }
 

@@ -5,6 +5,8 @@ import type { DatasetStore, JobStore } from '../catalog/index.js'
 import type { WorkerPool } from '../pool.js'
 import type { TokenVerifier } from '../auth/verify.js'
 import type { JobRunner } from '../jobs/runner.js'
+import type { ConnectorRegistry } from '../connectors/postgres-runtime.js'
+import type { RefreshScheduler } from '../jobs/refresh-scheduler.js'
 
 export interface Services {
   config: Config
@@ -14,6 +16,10 @@ export interface Services {
   jobs: JobRunner
   pool: WorkerPool
   verifier: TokenVerifier
+  /** connector records and the runtime (connection slots, health) of each PostgreSQL connector */
+  connectors: ConnectorRegistry
+  /** starts refresh jobs of imported datasets, on their schedule or on request */
+  refresh: RefreshScheduler
   /** flips to true when SIGTERM arrives: new streams are refused, running ones finish */
   draining: { value: boolean }
 }

@@ -5,3 +5,4 @@
 export type { ParsedExplore } from './explore.js'
 export { parseExploreParams, RESERVED_PARAMS } from './params.js'
 export { parseExploreBody } from './body.js'
+export { compilePostgres, quoteIdent, type PgSql, type PgSqlSource } from './postgres-sql.js'

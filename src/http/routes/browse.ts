@@ -1,7 +1,8 @@
 /**
- * Browsing a connector's tables before registering them (editor/admin). The built-in
- * `lakehouse` connector: schemas are the sub-folders of the org's lakehouse folder, tables are
- * the Delta tables and plain Parquet folders inside one of them.
+ * Browsing a connector's tables before registering them (editor/admin), by connector type.
+ * The built-in `lakehouse` connector: schemas are the sub-folders of the org's lakehouse
+ * folder, tables are the Delta tables and plain Parquet folders inside one of them.
+ * PostgreSQL connectors: src/connectors/postgres-browse.ts.
  */
 import { forbidden, invalidParameter, SluiceError } from '../../../proto/errors.js'
 import { typeName } from '../../../proto/types.js'
@@ -10,9 +11,11 @@ import {
   LAKEHOUSE_CONNECTOR_ID, classifyFolder, forEachLimit, listSubfolders, orgLakehouseRoot, parseRelativePath, resolveInOrg,
   type TableKind,
 } from '../../connectors/lakehouse-folder.js'
-import { connectorNotFound, inspectTable, type TableInfo } from '../../connectors/lakehouse-tables.js'
+import { inspectTable, type TableInfo } from '../../connectors/lakehouse-tables.js'
+import { browsePgSchemas, browsePgTables } from '../../connectors/postgres-browse.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
+import type { Services } from '../services.js'
 import { intParam } from '../params.js'
 
 /** Footers read per Parquet folder to count its rows; bigger folders show row_count null. */
@@ -27,14 +30,19 @@ function page(ctx: RequestContext) {
   }
 }
 
-/** Permission first (browse: editor/admin), then the connector. Returns the org's lakehouse folder. */
-async function lakehouseRoot(ctx: RequestContext, dataDir: string, q: URLSearchParams): Promise<string> {
+/**
+ * Permission first (browse: editor/admin), then the connector: the built-in lakehouse, or a
+ * connector of the caller's org (404 connector_not_found otherwise).
+ */
+function browsedConnector(ctx: RequestContext, s: Services, q: URLSearchParams): { type: 'lakehouse' } | { type: 'postgres'; id: string } {
   const p = ctx.principal!
   if (!isEditor(p)) throw forbidden('browsing connectors needs the editor or admin role')
   const id = q.get('connector_id')
   if (id === null || id === '') throw invalidParameter('connector_id', 'required, e.g. connector_id=lakehouse')
-  if (id !== LAKEHOUSE_CONNECTOR_ID) throw connectorNotFound(id)
-  return orgLakehouseRoot(dataDir, p.org)
+  if (id === LAKEHOUSE_CONNECTOR_ID) return { type: 'lakehouse' }
+  const c = s.connectors.get(p.org, id)
+  if (c.type !== 'postgres') throw invalidParameter('connector_id', `connector "${id}" (${c.type}) cannot be browsed`)
+  return { type: 'postgres', id }
 }
 
 function tableView(name: string, sourceTable: string, kind: TableKind, info: TableInfo | null, error: SluiceError | null) {
@@ -55,7 +63,13 @@ export const browseRoutes: Route[] = [
     method: 'GET', path: '/api/datasets/browse/schemas', auth: true, body: false,
     handler: async (ctx, s) => {
       const { q, limit, offset } = page(ctx)
-      const root = await lakehouseRoot(ctx, s.config.dataDir, q)
+      const connector = browsedConnector(ctx, s, q)
+      if (connector.type === 'postgres') {
+        const { total, items } = await browsePgSchemas(s.connectors.runtime(ctx.principal!.org, connector.id), { limit, offset }, ctx.signal)
+        ctx.sendJson(200, { total, limit, offset, items })
+        return
+      }
+      const root = await orgLakehouseRoot(s.config.dataDir, ctx.principal!.org)
       const names = await listSubfolders(root, root)
       ctx.sendJson(200, { total: names.length, limit, offset, items: names.slice(offset, offset + limit).map((name) => ({ name })) })
     },
@@ -64,28 +78,40 @@ export const browseRoutes: Route[] = [
     method: 'GET', path: '/api/datasets/browse/tables', auth: true, body: false,
     handler: async (ctx, s) => {
       const { q, limit, offset } = page(ctx)
-      const root = await lakehouseRoot(ctx, s.config.dataDir, q)
-      const segments = parseRelativePath(q.get('schema') ?? '', 'schema')
-      const { realPath, relPath } = await resolveInOrg(root, segments, 'schema')
-      // Classifying is a stat or a short readdir per folder; describing (log replay, footers) only for the page.
-      const names = await listSubfolders(root, realPath)
-      const kinds = new Array<TableKind | null>(names.length).fill(null)
-      await forEachLimit(names.map((n, i) => [n, i] as const), 16, async ([n, i]) => { kinds[i] = await classifyFolder(`${realPath}/${n}`) })
-      const tables = names.flatMap((name, i) => (kinds[i] ? [{ name, kind: kinds[i]! }] : []))
-      const slice = tables.slice(offset, offset + limit)
-      const items = new Array<ReturnType<typeof tableView>>(slice.length)
-      await forEachLimit(slice.map((t, i) => [t, i] as const), 4, async ([t, i]) => {
-        const sourceTable = `${relPath}/${t.name}`
-        const ref = { tablePath: `${realPath}/${t.name}`, kind: t.kind, confineTo: root }
-        try {
-          items[i] = tableView(t.name, sourceTable, t.kind, await inspectTable(s.pool, ref, { maxFooterFiles: t.kind === 'parquet' ? BROWSE_FOOTER_FILES : 0, checkFiles: false, signal: ctx.signal }), null)
-        } catch (err) {
-          // a table Sluice cannot read is still listed, with the reason registering it would fail
-          if (!(err instanceof SluiceError) || err.status !== 422) throw err
-          items[i] = tableView(t.name, sourceTable, t.kind, null, err)
-        }
-      })
-      ctx.sendJson(200, { total: tables.length, limit, offset, items })
+      const connector = browsedConnector(ctx, s, q)
+      if (connector.type === 'postgres') {
+        const schema = q.get('schema')
+        if (schema === null || schema === '') throw invalidParameter('schema', 'required: a schema name from browse/schemas')
+        const { total, items } = await browsePgTables(s.connectors.runtime(ctx.principal!.org, connector.id), schema, { limit, offset }, ctx.signal)
+        ctx.sendJson(200, { total, limit, offset, items })
+        return
+      }
+      await browseLakehouseTables(ctx, s, q, limit, offset)
     },
   },
 ]
+
+async function browseLakehouseTables(ctx: RequestContext, s: Services, q: URLSearchParams, limit: number, offset: number): Promise<void> {
+  const root = await orgLakehouseRoot(s.config.dataDir, ctx.principal!.org)
+  const segments = parseRelativePath(q.get('schema') ?? '', 'schema')
+  const { realPath, relPath } = await resolveInOrg(root, segments, 'schema')
+  // Classifying is a stat or a short readdir per folder; describing (log replay, footers) only for the page.
+  const names = await listSubfolders(root, realPath)
+  const kinds = new Array<TableKind | null>(names.length).fill(null)
+  await forEachLimit(names.map((n, i) => [n, i] as const), 16, async ([n, i]) => { kinds[i] = await classifyFolder(`${realPath}/${n}`) })
+  const tables = names.flatMap((name, i) => (kinds[i] ? [{ name, kind: kinds[i]! }] : []))
+  const slice = tables.slice(offset, offset + limit)
+  const items = new Array<ReturnType<typeof tableView>>(slice.length)
+  await forEachLimit(slice.map((t, i) => [t, i] as const), 4, async ([t, i]) => {
+    const sourceTable = `${relPath}/${t.name}`
+    const ref = { tablePath: `${realPath}/${t.name}`, kind: t.kind, confineTo: root }
+    try {
+      items[i] = tableView(t.name, sourceTable, t.kind, await inspectTable(s.pool, ref, { maxFooterFiles: t.kind === 'parquet' ? BROWSE_FOOTER_FILES : 0, checkFiles: false, signal: ctx.signal }), null)
+    } catch (err) {
+      // a table Sluice cannot read is still listed, with the reason registering it would fail
+      if (!(err instanceof SluiceError) || err.status !== 422) throw err
+      items[i] = tableView(t.name, sourceTable, t.kind, null, err)
+    }
+  })
+  ctx.sendJson(200, { total: tables.length, limit, offset, items })
+}

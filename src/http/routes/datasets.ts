@@ -1,6 +1,5 @@
 /** Dataset catalog endpoints: list/search, get, patch (description, settings), delete. */
 import fs from 'node:fs'
-import path from 'node:path'
 import { datasetNotFound, invalidParameter, badRequest } from '../../../proto/errors.js'
 import { SORTS, validateSettings, type Dataset, type DatasetSort } from '../../catalog/index.js'
 import { assertCanChangeMasking, assertCanWrite } from '../../auth/permissions.js'
@@ -10,6 +9,7 @@ import type { Services } from '../services.js'
 import { enumParam, intParam } from '../params.js'
 import { datasetView } from '../views.js'
 import { refreshRegisteredDataset } from '../../connectors/lakehouse-tables.js'
+import { isManagedTable } from '../../connectors/lakehouse.js'
 
 /** The dataset named in the path, in the caller's org, or 404. */
 export function requireDataset(ctx: RequestContext, s: Services): Dataset {
@@ -73,8 +73,7 @@ export const datasetRoutes: Route[] = [
       assertCanWrite(ctx.principal!)
       s.datasets.delete(d.id)
       // Managed tables (uploads, imports) are ours to delete; registered tables stay (API.md, Files on disk).
-      const managedRoot = path.join(s.config.dataDir, 'tables')
-      if (d.tablePath && path.dirname(d.tablePath) === managedRoot) await fs.promises.rm(d.tablePath, { recursive: true, force: true })
+      if (isManagedTable(s.config.dataDir, d)) await fs.promises.rm(d.tablePath!, { recursive: true, force: true })
       ctx.sendEmpty(204)
     },
   },

@@ -4,6 +4,7 @@ import { OUTPUT_FORMATS, type Plan, type OutputFormat, type ReadAt } from '../..
 import { SluiceError, invalidParameter } from '../../../proto/errors.js'
 import { parseExploreBody, parseExploreParams } from '../../query/index.js'
 import { exploreTable, tableRefOf } from '../../connectors/lakehouse.js'
+import { explorePostgres } from '../../connectors/postgres.js'
 import type { Dataset } from '../../catalog/index.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
@@ -25,8 +26,10 @@ function outputColumns(plan: Plan): ColumnMeta[] {
 async function runExplore(ctx: RequestContext, s: Services, d: Dataset, plan: Plan, format: OutputFormat | null, readAt: ReadAt): Promise<void> {
   if (s.draining.value) throw new SluiceError(503, 'overloaded', 'server is shutting down')
   const fmt = negotiateFormat(format, ctx.header('accept'))
-  const ref = await tableRefOf(s.config.dataDir, d)
-  const source = exploreTable(s.pool, ref, d, { plan, columns: outputColumns(plan), format: fmt, readAt, signal: ctx.signal })
+  const req = { plan, columns: outputColumns(plan), format: fmt, readAt, signal: ctx.signal }
+  const source = d.kind === 'connector'
+    ? explorePostgres(s.pool, s.connectors, d, req)
+    : exploreTable(s.pool, await tableRefOf(s.config.dataDir, d), d, req)
   await streamResult(ctx, fmt, source, s.log)
 }
 

@@ -8,6 +8,8 @@ import { browseRoutes } from './browse.js'
 import { registerRoutes } from './register.js'
 import { historyRoutes } from './history.js'
 import { maintenanceRoutes } from './maintenance.js'
+import { connectorRoutes } from './connectors.js'
+import { importRoutes } from './import.js'
 
 /** Every route the server serves; the OpenAPI test compares this list with the served document. */
 export function buildRouter(): Router {
@@ -15,6 +17,7 @@ export function buildRouter(): Router {
   for (const r of [
     ...healthRoutes, ...datasetRoutes, ...jobRoutes, ...fileRoutes, ...exploreRoutes,
     ...browseRoutes, ...registerRoutes, ...historyRoutes, ...maintenanceRoutes,
+    ...connectorRoutes, ...importRoutes,
   ]) router.add(r)
   return router
 }

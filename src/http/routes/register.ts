@@ -1,12 +1,17 @@
-/** POST /api/datasets: register a table of a connector as a dataset (the built-in `lakehouse` connector so far). */
+/**
+ * POST /api/datasets: register a table of a connector as a dataset — a folder of the built-in
+ * `lakehouse` connector, or a PostgreSQL table or read-only SELECT (rows stay in PostgreSQL).
+ */
 import { badRequest, invalidParameter } from '../../../proto/errors.js'
 import { validateDatasetName } from '../../catalog/index.js'
 import { assertCanCreate } from '../../auth/permissions.js'
 import { registerLakehouseTable } from '../../connectors/lakehouse-tables.js'
+import { LAKEHOUSE_CONNECTOR_ID } from '../../connectors/lakehouse-folder.js'
+import { registerPostgresDataset } from '../../connectors/postgres.js'
 import type { Route } from '../router.js'
 import { datasetView } from '../views.js'
 
-const BODY_KEYS = new Set(['name', 'connector_id', 'source_table', 'description', 'settings'])
+const BODY_KEYS = new Set(['name', 'connector_id', 'source_table', 'source_query', 'description', 'settings'])
 
 export const registerRoutes: Route[] = [
   {
@@ -15,13 +20,20 @@ export const registerRoutes: Route[] = [
       const p = ctx.principal!
       assertCanCreate(p)
       const json = await body!.readJson()
-      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badRequest('body must be a JSON object: {"name", "connector_id", "source_table", "description"?, "settings"?}')
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badRequest('body must be a JSON object: {"name", "connector_id", "source_table" | "source_query", "description"?, "settings"?}')
       const b = json as Record<string, unknown>
       for (const key of Object.keys(b)) if (!BODY_KEYS.has(key)) throw invalidParameter(key, `unknown field; expected ${[...BODY_KEYS].join(', ')}`)
       const name = validateDatasetName(b.name)
       if (typeof b.connector_id !== 'string' || b.connector_id === '') throw invalidParameter('connector_id', 'required: the connector whose table is registered, e.g. "lakehouse"')
       const description = b.description ?? ''
       if (typeof description !== 'string' || description.length > 10_000) throw invalidParameter('description', 'must be a string of at most 10000 characters')
+      if (b.connector_id !== LAKEHOUSE_CONNECTOR_ID) {
+        const dataset = await registerPostgresDataset({ datasets: s.datasets, connectors: s.connectors }, p,
+          { name, connectorId: b.connector_id, sourceTable: b.source_table, sourceQuery: b.source_query, description, settings: b.settings }, ctx.signal)
+        ctx.sendJson(201, datasetView(dataset))
+        return
+      }
+      if (b.source_query !== undefined) throw invalidParameter('source_query', 'the lakehouse connector registers folders: use source_table')
       const dataset = await registerLakehouseTable(
         { dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets },
         p,
