@@ -13,7 +13,8 @@ import { SluiceError, invalidParameter, nameTaken } from '../../proto/errors.js'
 import type { Field } from '../../proto/types.js'
 import type { Principal } from '../../proto/principal.js'
 import { validateSettings, type Dataset, type DatasetStore } from '../catalog/index.js'
-import { commitActions, commitWithRetry, createTableActions, fieldsToSchemaString, loadSnapshot, overwriteActions } from '../lakehouse/index.js'
+import { commitWithRetry, fieldsToSchemaString, loadSnapshot, overwriteActions } from '../lakehouse/index.js'
+import { commitNewTable } from './managed-table.js'
 import type { WorkerPool } from '../pool.js'
 import { discoverSource, fromClause } from '../connectors/postgres.js'
 import type { ConnectorRegistry } from '../connectors/postgres-runtime.js'
@@ -96,20 +97,11 @@ export async function importTable(deps: ImportDeps, p: Principal, input: ImportI
     if (deps.datasets.isNameTaken(p.org, input.name)) throw nameTaken(input.name)
     fs.mkdirSync(tableDir, { recursive: true })
     for (const f of result.files) fs.renameSync(path.join(workDir, f.name), path.join(tableDir, f.name))
-    const totalBytes = result.files.reduce((n, f) => n + f.size, 0)
     signal.throwIfAborted()
-    await commitActions(tableDir, 0, createTableActions({
-      schema: fields,
-      partitionColumns: [],
-      files: result.files.map((f) => ({ path: f.name, size: f.size, stats: f.stats })),
-      operation: 'CREATE TABLE AS SELECT',
-      operationParameters: { mode: 'ErrorIfExists', partitionBy: '[]' },
-      operationMetrics: { numFiles: String(result.files.length), numOutputRows: String(result.rowCount), numOutputBytes: String(totalBytes) },
-      engineInfo: deps.engineInfo,
-      userName: p.sub,
-      description: input.description,
-      runId: job.id,
-    }))
+    await commitNewTable(tableDir, {
+      fields, files: result.files, rowCount: result.rowCount, operation: 'CREATE TABLE AS SELECT',
+      engineInfo: deps.engineInfo, userName: p.sub, description: input.description, runId: job.id,
+    })
     const now = new Date().toISOString()
     const dataset: Dataset = {
       id, org: p.org, name: input.name, kind: 'lakehouse', description: input.description, schema: fields, settings,

@@ -12,7 +12,7 @@ import type { CsvIngestResult, CsvOptions } from '../../proto/ingest.js'
 import type { Field } from '../../proto/types.js'
 import type { Principal } from '../auth/principal.js'
 import type { Dataset, DatasetStore } from '../catalog/index.js'
-import { commitActions, createTableActions } from '../lakehouse/index.js'
+import { commitNewTable } from './managed-table.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
 import type { JobContext } from './runner.js'
 import { testPause } from '../test-hooks.js'
@@ -53,22 +53,12 @@ export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, in
 
     fs.mkdirSync(tableDir, { recursive: true })
     for (const f of result.files) fs.renameSync(path.join(workDir, f.name), path.join(tableDir, f.name))
-    const totalBytes = result.files.reduce((n, f) => n + f.size, 0)
-    const actions = createTableActions({
-      schema: result.fields,
-      partitionColumns: [],
-      files: result.files.map((f) => ({ path: f.name, size: f.size, stats: f.stats })),
-      operation: 'WRITE',
-      operationParameters: { mode: 'ErrorIfExists', partitionBy: '[]' },
-      operationMetrics: { numFiles: String(result.files.length), numOutputRows: String(result.rowCount), numOutputBytes: String(totalBytes) },
-      engineInfo: deps.engineInfo,
-      userName: p.sub,
-      description: input.description,
-      ...(input.runId ? { runId: input.runId } : {}),
-    })
     signal.throwIfAborted()
     await testPause('upload.after-data')
-    await commitActions(tableDir, 0, actions)
+    await commitNewTable(tableDir, {
+      fields: result.fields, files: result.files, rowCount: result.rowCount, operation: 'WRITE',
+      engineInfo: deps.engineInfo, userName: p.sub, description: input.description, ...(input.runId ? { runId: input.runId } : {}),
+    })
     const now = new Date().toISOString()
     const dataset: Dataset = {
       id, org: p.org, name: input.name, kind: 'upload', description: input.description,

@@ -17,6 +17,7 @@
  */
 import type { AggExpr, CmpOp, Filter, Literal, OrderItem, Plan, ScalarExpr, SelectItem, TruncUnit } from '../../proto/plan.js'
 import type { Field, LogicalType } from '../../proto/types.js'
+import { civilFromDays } from '../../proto/calendar.js'
 
 /** Where the plan reads from. */
 export interface PgSqlSource {
@@ -318,15 +319,3 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0')
 }
 
-/** days since 1970-01-01 → proleptic Gregorian civil date (H. Hinnant's civil_from_days). */
-function civilFromDays(days: number): { y: number; m: number; d: number } {
-  const z = days + 719_468
-  const era = Math.floor(z / 146_097)
-  const doe = z - era * 146_097
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365)
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
-  const mp = Math.floor((5 * doy + 2) / 153)
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1
-  const m = mp < 10 ? mp + 3 : mp - 9
-  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d }
-}
