@@ -9,6 +9,7 @@ import { daysFromCivil, parseTimestamp } from '../src/query/temporal.js'
 import { executePlan } from '../workers/kernels/execute.js'
 import { drain, fromArray, makeColumn } from './helpers/kernels.js'
 import { pgTestDatabase } from './helpers/pg.js'
+import { Aggregator } from '../workers/kernels/aggregate.js'
 
 const FIELDS: Field[] = [
   { name: 'id', type: 'int64', nullable: false },
@@ -48,10 +49,10 @@ t.test('quoting: every identifier double-quoted, quotes doubled', async (t) => {
 t.test('the shape: inner projection of plan.columns only, outer select, where, order, limit/offset as parameters', async (t) => {
   const { sql, params } = compile({ select: 'region,total:amount.sum()', group: 'region', order: 'total.desc,region', 'x; DROP TABLE t': 'gte.5', limit: '10', offset: '20' })
   t.equal(sql,
-    'SELECT "t"."region" AS "region", round(sum("t"."amount"), 2) AS "total" ' +
+    'SELECT "t"."region" AS "region", (round(sum("t"."amount"), 2))::numeric(38,2) AS "total" ' +
     'FROM (SELECT "region" AS "region", "amount" AS "amount", "x; DROP TABLE t" AS "x; DROP TABLE t" FROM "public"."t" AS "src") AS "t" ' +
     'WHERE ("t"."x; DROP TABLE t" >= $1::int8) GROUP BY "t"."region" ' +
-    'ORDER BY round(sum("t"."amount"), 2) DESC NULLS FIRST, "t"."region" COLLATE "C" ASC NULLS LAST LIMIT $2::int8 OFFSET $3::int8')
+    'ORDER BY (round(sum("t"."amount"), 2))::numeric(38,2) DESC NULLS FIRST, "t"."region" COLLATE "C" ASC NULLS LAST LIMIT $2::int8 OFFSET $3::int8')
   t.same(params, ['5', '10', '20'])
   const none = compile({ select: 'count()' })
   t.equal(none.sql, 'SELECT count(*) AS "count" FROM (SELECT  FROM "public"."t" AS "src") AS "t"', 'no column read: an empty inner select list')
@@ -102,7 +103,7 @@ t.test('trunc and aggregates', async (t) => {
     `(date_trunc('month', ("t"."day")::timestamp))::date AS "m"`,
     'count(*) AS "n"', 'count("t"."region") AS "c"', 'count(DISTINCT "t"."region") AS "d"',
     '(sum("t"."id"))::int8 AS "s"', '((sum("t"."id"))::float8 / count("t"."id")) AS "a"',
-    'round(sum("t"."amount"), 2) AS "sa"', 'sum(("t"."x")::float8) AS "fx"', '(sum(("t"."x")::float8) / count("t"."x")) AS "ax"',
+    '(round(sum("t"."amount"), 2))::numeric(38,2) AS "sa"', 'sum(("t"."x")::float8) AS "fx"', '(sum(("t"."x")::float8) / count("t"."x")) AS "ax"',
     'min("t"."region" COLLATE "C") AS "lo"', 'bool_or("t"."ok") AS "hi"', 'bool_and("t"."ok") AS "lt"', 'max("t"."amount") AS "mx"',
     `GROUP BY date_trunc('week', "t"."ts", 'UTC'), (date_trunc('month', ("t"."day")::timestamp))::date`,
   ]) t.ok(sql.includes(part), part)
@@ -176,6 +177,22 @@ t.test('on PostgreSQL', async (t) => {
     const p = parseExploreParams([['select', 'v.sum()']], f).plan
     const { sql, params } = compilePostgres(p, { from: '"public"."big"', columns: new Map([['v', '"v"']]), fields: new Map([['v', f[0]!]]) })
     await t.rejects(db.query(sql, params), { code: '22003' })
+  })
+
+  await t.test('sum of decimals beyond 38 digits is an error on both engines, never a wrong value', async (t) => {
+    await db.query(`CREATE TABLE public.bigdec (v numeric(38,0))`)
+    const nine = '9' + '0'.repeat(37)
+    await db.query(`INSERT INTO public.bigdec VALUES ($1), ($1)`, [nine])
+    const f: Field[] = [{ name: 'v', type: 'decimal', precision: 38, scale: 0, nullable: true }]
+    const p = parseExploreParams([['select', 'v.sum()']], f).plan
+    const { sql, params } = compilePostgres(p, { from: '"public"."bigdec"', columns: new Map([['v', '"v"']]), fields: new Map([['v', f[0]!]]) })
+    await t.rejects(db.query(sql, params), { code: '22003' }, 'PostgreSQL: numeric field overflow')
+    const agg = new Aggregator(p, f)
+    agg.add({ length: 2, columns: [{ name: 'v', type: 'decimal', precision: 38, scale: 0, values: [nine, nine], nulls: null }] })
+    t.throws(() => agg.result(), { code: 'invalid_query' }, 'the kernel refuses it too')
+    await db.query(`DELETE FROM public.bigdec`)
+    await db.query(`INSERT INTO public.bigdec VALUES ($1), ($2)`, [nine, '-' + nine])
+    t.same((await db.query(sql, params)).rows.map((r) => Object.values(r).map(String)), [['0']], 'a sum that fits is fine')
   })
 
   await t.test('documented difference: a float sum that overflows is an error in PostgreSQL, Infinity in the kernel', async (t) => {

@@ -133,7 +133,8 @@ class Compiler {
         if (f.type === 'boolean') return `${e.fn === 'min' ? 'bool_and' : 'bool_or'}(${ref})`
         return `${e.fn}(${BYTE_ORDERED.has(f.type) ? `${ref} COLLATE "C"` : ref})`
       case 'sum':
-        if (f.type === 'decimal') return floatOut ? `(sum(${ref}))::float8` : `round(sum(${ref}), ${scaleOf(item, f)})`
+        // the cast to numeric(38,s) raises 22003 when the sum needs more than 38 digits, as the kernel refuses it
+        if (f.type === 'decimal') return floatOut ? `(sum(${ref}))::float8` : `(round(sum(${ref}), ${scaleOf(item, f)}))::numeric(38,${scaleOf(item, f)})`
         if (f.type === 'float32' || f.type === 'float64' || floatOut) return `sum((${ref})::float8)`
         // sum(int8) is numeric: the cast raises 22003 on overflow, never wraps
         return `(sum(${ref}))::int8`

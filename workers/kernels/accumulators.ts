@@ -211,6 +211,10 @@ export class Accumulator {
           cells[g] = isAvg
             ? unscaledToDecimal(divRoundHalfUp(total * pow10n(Math.max(0, outScale - this.scale)), BigInt(n) * pow10n(Math.max(0, this.scale - outScale))), outScale)
             : rescaleDecimal(unscaledToDecimal(total, this.scale), outScale)
+          // A decimal result has at most 38 digits (Decimal128): a larger sum is an error, never a wrong value.
+          if (!isAvg && (cells[g] as string).replace(/[-.]/g, '').replace(/^0+(?=\d)/, '').length > 38) {
+            throw new SluiceError(422, 'invalid_query', `decimal overflow in sum of "${this.expr.column}": the result needs more than 38 digits`)
+          }
           break
         }
         case 'min': case 'max': cells[g] = s.best[g] ?? null; break
