@@ -5,7 +5,8 @@
  *
  *   psql       `psql -c "\copy (SELECT ...) TO '/dev/null'"`: the ceiling (C client, no decode)
  *   source     rows → decoded Batches only, cursor vs COPY
- *   ndjson     the whole pg-scan task (decode + encode + credit protocol), NDJSON out
+ *   ndjson     the whole pg-scan task in a worker thread (decode + encode + credit protocol),
+ *              NDJSON out, this thread granting credit as chunks arrive
  *   arrow      the same, Arrow IPC out
  *
  * Best of `reps` runs each. The table is created in the database of `--url` (default the
@@ -13,14 +14,15 @@
  */
 import { spawn } from 'node:child_process'
 import { MessageChannel } from 'node:worker_threads'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
+import { Piscina } from 'piscina'
 import type { ColumnMeta } from '../proto/types.js'
-import type { PgConnection, PgSource } from '../proto/postgres.js'
+import type { PgConnection, PgScanTask, PgSource } from '../proto/postgres.js'
 import type { OutputFormat } from '../proto/plan.js'
 import { openConnection } from '../workers/pg/connect.js'
 import { beginReadOnly, pgBatches } from '../workers/pg/source.js'
-import pgScan from '../workers/pg-scan.js'
 
 const { values } = parseArgs({ options: {
   rows: { type: 'string' }, reps: { type: 'string' }, url: { type: 'string' }, keep: { type: 'boolean', default: false },
@@ -109,6 +111,9 @@ async function sourceOnly(source: PgSource): Promise<number> {
   }
 }
 
+/** The pg-scan task in a worker thread, as the server runs it; this thread plays a fast client. */
+const pool = new Piscina({ filename: fileURLToPath(new URL('../workers/pg-scan.js', import.meta.url)), minThreads: 1, maxThreads: 1 })
+
 async function scanTask(source: PgSource, format: OutputFormat): Promise<number> {
   const { port1, port2 } = new MessageChannel()
   let rows = -1
@@ -118,7 +123,8 @@ async function scanTask(source: PgSource, format: OutputFormat): Promise<number>
     else if (m.type === 'done') rows = m.rowCount!
     else failure = m.failure
   })
-  await pgScan({ kind: 'pg-scan', connection: conn, sql: SELECT, params: [], columns: COLUMNS, format, batchRows: BATCH_ROWS, initialCredit: 4, port: port2, source })
+  const task: PgScanTask = { kind: 'pg-scan', connection: conn, sql: SELECT, params: [], columns: COLUMNS, format, batchRows: BATCH_ROWS, initialCredit: 4, port: port2, source }
+  await pool.run(task, { transferList: [port2] })
   await new Promise((r) => setImmediate(r))
   port1.close()
   if (failure) throw new Error(`scan failed: ${JSON.stringify(failure)}`)
@@ -141,6 +147,7 @@ async function main(): Promise<void> {
       for (const source of ['cursor', 'copy'] as const) await run(`${format} ${source}`, () => scanTask(source, format))
     }
   } finally {
+    await pool.destroy()
     if (!values.keep) await drop()
   }
   const rate = (name: string) => results.find((r) => r.name === name)!.rowsPerSecond

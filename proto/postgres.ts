@@ -22,7 +22,11 @@ export interface PgConnection {
   password: string | null
   /** false: plain TCP; true / 'require': TLS without verifying the certificate; 'verify-full': verify */
   ssl: boolean | 'require' | 'verify-full'
-  /** statement_timeout for every statement, ms (0 = none) */
+  /**
+   * statement_timeout for every statement, ms (0 = none). The scan and import tasks apply it to
+   * each wait for rows instead (workers/pg/statement-timeout.ts): time spent waiting for a slow
+   * client or for the Parquet writer never counts.
+   */
   statementTimeoutMs: number
   /** give up connecting after this many ms */
   connectTimeoutMs: number
@@ -44,7 +48,7 @@ export interface PgScanTask {
   batchRows: number
   initialCredit: number
   port: MessagePort
-  /** how rows are read (workers/pg/source.ts); default 'copy', measured faster */
+  /** how rows are read (workers/pg/source.ts); default 'copy' (measured faster: loadtest/pg-source.ts) */
   source?: PgSource
 }
 

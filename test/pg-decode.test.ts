@@ -6,7 +6,8 @@ import type { Batch } from '../proto/batch.js'
 import { SluiceError } from '../proto/errors.js'
 import { decodeRows, type DecodeField } from '../workers/pg/decode.js'
 import { openConnection } from '../workers/pg/connect.js'
-import { beginReadOnly, pgBatches, type PgSourceKind } from '../workers/pg/source.js'
+import { beginReadOnly, pgBatches } from '../workers/pg/source.js'
+import type { PgSource } from '../proto/postgres.js'
 import { pgTestDatabase } from './helpers/pg.js'
 import { pgConnectionOf } from './helpers/pg-worker.js'
 
@@ -44,6 +45,7 @@ t.test('integers, exact, with nulls and extremes', async (t) => {
   t.equal(decodeError(() => decodeRows([f('x', 'int32')], [['9223372036854775807']])).code, 'schema_mismatch')
   t.equal(decodeError(() => decodeRows([f('x', 'int64')], [['12a']])).code, 'schema_mismatch')
   t.equal(decodeError(() => decodeRows([f('x', 'int64')], [['99999999999999999999']])).code, 'schema_mismatch')
+  t.equal(decodeError(() => decodeRows([f('x', 'int64')], [['1', '2']])).code, 'schema_mismatch', 'more columns than fields')
 })
 
 t.test('floats: round trip digits, NaN, infinities, float32 rounding', async (t) => {
@@ -153,7 +155,7 @@ t.test('times: microseconds since midnight', async (t) => {
   t.same([...col(b, 0).values as BigInt64Array], [0n, 86399999999n, 45296700000n, 86400000000n, 0n])
 })
 
-async function readAll(db: Awaited<ReturnType<typeof pgTestDatabase>>, sql: string, fields: DecodeField[], source: PgSourceKind, params: (string | null)[] = [], batchRows = 3): Promise<Batch[]> {
+async function readAll(db: Awaited<ReturnType<typeof pgTestDatabase>>, sql: string, fields: DecodeField[], source: PgSource, params: (string | null)[] = [], batchRows = 3): Promise<Batch[]> {
   const client = await openConnection(pgConnectionOf(db))
   try {
     await beginReadOnly(client)

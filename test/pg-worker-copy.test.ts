@@ -57,15 +57,17 @@ t.test('COPY text: a row with the wrong number of fields is an error', async (t)
 })
 
 t.test('inlineParams: parameters only outside strings, identifiers, dollar quotes and comments', async (t) => {
-  t.equal(inlineParams('SELECT $1, $2::int, $10', ['a', '2', '3', '4', '5', '6', '7', '8', '9', 'ten']), "SELECT 'a', '2'::int, 'ten'")
+  const q = (v: string) => `$sluice0$${v}$sluice0$`
+  t.equal(inlineParams('SELECT $1, $2::int, $10', ['a', '2', '3', '4', '5', '6', '7', '8', '9', 'ten']), `SELECT ${q('a')}, ${q('2')}::int, ${q('ten')}`)
   t.equal(inlineParams("SELECT $1 WHERE x = 'it''s $1' AND y = E'\\'$1' AND \"col$1\" = a$1", ['v']),
-    "SELECT 'v' WHERE x = 'it''s $1' AND y = E'\\'$1' AND \"col$1\" = a$1")
+    `SELECT ${q('v')} WHERE x = 'it''s $1' AND y = E'\\'$1' AND "col$1" = a$1`)
   t.equal(inlineParams('SELECT $$ $1 $$, $q$ $1 ) ; $q$, $1 -- $1 ;\n /* $1 /* ; */ ) */ + 1', ['x']),
-    "SELECT $$ $1 $$, $q$ $1 ) ; $q$, 'x' -- $1 ;\n /* $1 /* ; */ ) */ + 1")
-  t.equal(inlineParams('SELECT $1, $2', ["o'brien", null]), "SELECT 'o''brien', NULL")
-  t.equal(inlineParams("SELECT $1", ['back\\slash']), "SELECT 'back\\slash'", 'standard_conforming_strings: a backslash is itself')
+    `SELECT $$ $1 $$, $q$ $1 ) ; $q$, ${q('x')} -- $1 ;\n /* $1 /* ; */ ) */ + 1`)
+  t.equal(inlineParams('SELECT $1, $2', ['plain text, 100% 😀', null]), `SELECT ${q('plain text, 100% 😀')}, NULL`)
+  t.equal(inlineParams('SELECT $1 AS "$sluice0$"', ['v']), 'SELECT $sluice1$v$sluice1$ AS "$sluice0$"', 'a tag the statement does not contain')
   t.equal(inlineParams('SELECT (1)', []), 'SELECT (1)')
-  for (const [sql, params] of [
+  t.equal(inlineParams('SELECT 1 -- c\r; DROP TABLE x\n', []), null, 'a -- comment ends at CR, as PostgreSQL reads it')
+  const refused: [string, string[]][] = [
     ['SELECT 1; DROP TABLE x', []],
     ['SELECT 1) TO STDOUT; COPY (SELECT 2', []],
     ['SELECT (1', []],
@@ -76,7 +78,10 @@ t.test('inlineParams: parameters only outside strings, identifiers, dollar quote
     ['SELECT $2', ['a']],
     ['SELECT $0', ['a']],
     ['SELECT $1', ['nul\0']],
-  ] as const) t.equal(inlineParams(sql, params as unknown as string[]), null, `refused: ${JSON.stringify(sql)}`)
+    // values that could end a string, identifier, comment or dollar quote are never inlined
+    ...["o'brien", 'a"b', 'back\\slash', 'a$b', 'line\nbreak', 'cr\r', 'x*/y', 'x/*y'].map((v): [string, string[]] => ['SELECT $1', [v]]),
+  ]
+  for (const [sql, params] of refused) t.equal(inlineParams(sql, params), null, `refused: ${JSON.stringify(sql)} ${JSON.stringify(params)}`)
 })
 
 t.test('a real server: COPY with inlined parameters equals the cursor with bound ones', async (t) => {
@@ -98,12 +103,17 @@ t.test('a real server: COPY with inlined parameters equals the cursor with bound
     }
   }
   const cases: [string, (string | null)[]][] = [
+    // values that cannot be inlined (quotes, $, backslashes): the COPY source uses the cursor
     [`SELECT id, name, note FROM p WHERE name = $1 OR name = $2 OR note = $3 ORDER BY id`, ["o'brien", '$1', ';) --']],
-    [`SELECT id, name, note FROM p WHERE id >= $1 AND (note IS NOT NULL OR $2::text IS NULL) ORDER BY id`, ['2', null]],
     [`SELECT id, name || $1, coalesce(note, $2) FROM p WHERE name <> '$1' AND "id" = ANY($3::int8[]) ORDER BY id`, ['\\', "'); DROP TABLE p; --", '{1,2,3}']],
+    // inlined: untyped literals resolve from context like untyped parameters
+    [`SELECT id, name, note FROM p WHERE id >= $1 AND (note IS NOT NULL OR $2::text IS NULL) ORDER BY id`, ['2', null]],
+    [`SELECT id, name || $1, coalesce(note, $2) FROM p WHERE name <> '$1' AND id = ANY($3) AND name <> $4 ORDER BY id`, [' ;) -- ', 'n/a', '{1,2,3,4}', 'é😀']],
+    [`SELECT id, $1 || name, note FROM p WHERE id < $2 + 1 AND $3 ORDER BY id LIMIT $4`, ['> ', '3', 'true', '10']],
     // not inlinable (a ';' inside the statement): the copy source falls back to the cursor, which refuses it as PostgreSQL does
   ]
-  for (const [sql, params] of cases) {
+  for (const [i, [sql, params]] of cases.entries()) {
+    t.equal(inlineParams(sql, params) !== null, i >= 2, i >= 2 ? 'inlined: COPY runs it' : 'not inlinable: the cursor runs it')
     const viaCursor = await read('cursor', sql, params)
     t.ok(viaCursor.length > 0, sql)
     t.same(await read('copy', sql, params), viaCursor, `copy = cursor: ${sql}`)

@@ -98,6 +98,32 @@ t.test('backpressure: without credit no more chunks are sent and PostgreSQL wait
   }
 })
 
+t.test('memory stays flat however many rows stream through', async (t) => {
+  // regression: racing each read against one long-lived cancel promise kept every Batch alive
+  // until the task ended (~130 bytes a row); the heap must not grow with the result
+  const db = await pgTestDatabase(t)
+  for (const source of SOURCES) {
+    const heapMb = () => process.memoryUsage().heapUsed / 1048576
+    const start = heapMb()
+    let peak = start
+    let n = 0
+    const run = startScan({
+      connection: pgConnectionOf(db), source, batchRows: 1000,
+      sql: `SELECT g::int8 AS id, md5(g::text) AS h, round(g * 0.5, 9) AS x FROM generate_series(1, 1500000) g`, params: [],
+      columns: [meta('id', 'int64'), meta('h', 'string'), meta('x', 'decimal', { precision: 38, scale: 9 })],
+    })
+    run.port.on('message', (m: ScanToMain) => {
+      if (m.type !== 'chunk') return
+      run.messages.length = 0 // a client that forgets what it sent on
+      if (++n % 100 === 0) peak = Math.max(peak, heapMb())
+      run.grant(1)
+    })
+    await run.finished
+    t.equal(n, 1501, `${source}: every batch came`)
+    t.ok(peak - start < 60, `${source}: heap grew ${(peak - start).toFixed(0)} MB for 1.5 M rows (with the leak: ~120 MB)`)
+  }
+})
+
 t.test('cancel during a long statement ends the task and the query within a second', async (t) => {
   const db = await pgTestDatabase(t)
   for (const source of SOURCES) {
@@ -151,6 +177,43 @@ t.test('a connection that never completes times out as 503', async (t) => {
   })
   t.match(failureOf(messages), { status: 503, code: 'connector_unavailable', message: /timed out/ })
   t.ok(performance.now() - t0 < 1500)
+})
+
+t.test('a connection without a password never borrows the server process\'s PGPASSWORD', async (t) => {
+  // a fake server that asks for a cleartext password and records what it gets
+  const received: string[] = []
+  const fake = net.createServer((s) => {
+    let startup = true
+    s.on('data', (buf) => {
+      if (startup) {
+        startup = false
+        s.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3])) // AuthenticationCleartextPassword
+        return
+      }
+      if (buf[0] === 0x70 /* p */) {
+        received.push(buf.subarray(5, buf.readInt32BE(1) + 1 - 1).toString())
+        const msg = Buffer.from('SFATAL\0C28P01\0Mpassword authentication failed for user "x"\0\0')
+        const head = Buffer.alloc(5)
+        head[0] = 0x45 // ErrorResponse
+        head.writeInt32BE(msg.length + 4, 1)
+        s.end(Buffer.concat([head, msg]))
+      }
+    })
+  })
+  await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r))
+  t.teardown(() => { fake.close() })
+  const saved = process.env.PGPASSWORD
+  process.env.PGPASSWORD = 'the-server-own-secret'
+  t.teardown(() => { if (saved === undefined) delete process.env.PGPASSWORD; else process.env.PGPASSWORD = saved })
+  const port = (fake.address() as import('node:net').AddressInfo).port
+  for (const password of [null, '']) {
+    const messages = await scanAll({
+      connection: { host: '127.0.0.1', port, database: 'x', user: 'x', password, ssl: false, statementTimeoutMs: 0, connectTimeoutMs: 2000, applicationName: 'sluice-nopw' },
+      sql: 'SELECT 1', params: [], columns: [meta('x', 'string')],
+    })
+    t.match(failureOf(messages), { status: 503, code: 'connector_unavailable', message: /authentication failed/ })
+  }
+  t.same(received, ['', ''], 'an empty password was sent, not PGPASSWORD')
 })
 
 t.test('errors map to API errors, before any output', async (t) => {

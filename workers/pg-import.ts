@@ -113,7 +113,10 @@ async function importRows(task: PgImportTask, session: PgTaskConnection, written
     }
   }
 
-  const batches = pgBatches(client, { sql: task.sql, params: task.params, fields: task.fields, batchRows: task.batchRows, source: task.source, timeout: session.statementTimeout() })
+  const batches = pgBatches(client, {
+    sql: task.sql, params: task.params, fields: task.fields, batchRows: task.batchRows, source: task.source,
+    timeout: session.statementTimeout(),
+  })
   for (;;) {
     const next = await session.race(batches.next())
     if (next === CANCELLED) return CANCELLED

@@ -27,7 +27,9 @@ export default async function pgScan(task: PgScanTask): Promise<{ ok: true; valu
     if (await session.race(beginReadOnly(client)) === CANCELLED) return { ok: true, value: null }
     const fields: DecodeField[] = task.columns.map((c) => ({ name: c.name, type: c.logical, precision: c.precision, scale: c.scale }))
     const encoder = createEncoder(task.format, task.columns)
-    const batches = pgBatches(client, { sql: task.sql, params: task.params, fields, batchRows: task.batchRows, source: task.source, timeout: session.statementTimeout() })
+    const batches = pgBatches(client, {
+      sql: task.sql, params: task.params, fields, batchRows: task.batchRows, source: task.source, timeout: session.statementTimeout(),
+    })
     let rowCount = 0
     // The start bytes wait for the first batch (or the end), so an error before any output
     // can still become a proper HTTP error status on the main thread.

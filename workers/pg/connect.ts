@@ -15,14 +15,16 @@ const RAW_TYPES = { getTypeParser: () => rawText } as unknown as pg.CustomTypesC
 /**
  * Session settings as `-c name=value` startup options (no extra round trip). The decoder
  * depends on them: timestamps in UTC as `YYYY-MM-DD HH:MM:SS[.ffffff]+00`, floats with
- * round-trip digits, bytea as `\x..`. standard_conforming_strings=on is what makes the
- * quoted literals of the COPY path (source.ts) safe.
+ * round-trip digits, bytea as `\x..`. standard_conforming_strings=on fixes how backslashes in
+ * strings lex, which the COPY path's parameter inlining relies on (inline-params.ts).
  */
 export function sessionOptions(conn: Pick<PgConnection, 'statementTimeoutMs'>): string {
   const timeout = Math.max(0, Math.floor(conn.statementTimeoutMs || 0))
   return [
     'TimeZone=UTC', 'DateStyle=ISO', 'IntervalStyle=iso_8601', 'extra_float_digits=3', 'bytea_output=hex',
     'standard_conforming_strings=on', 'client_min_messages=warning', `statement_timeout=${timeout}`,
+    // belt and braces: every transaction of the session is read-only, not only the one we begin
+    'default_transaction_read_only=on',
   ].map((s) => `-c ${s}`).join(' ')
 }
 
@@ -43,9 +45,11 @@ export function createClient(conn: PgConnection): pg.Client {
     port: conn.port,
     database: conn.database,
     user: conn.user,
-    password: conn.password ?? '',
+    // A function, not a string: pg replaces a missing or empty password string with
+    // PGPASSWORD or ~/.pgpass; the function's answer is used as is.
+    password: () => conn.password ?? '',
     ssl: sslConfig(conn.ssl),
-    connectionTimeoutMillis: Math.max(1, conn.connectTimeoutMs),
+    connectionTimeoutMillis: conn.connectTimeoutMs > 0 ? conn.connectTimeoutMs : 0, // 0: pg waits as long as the OS does
     application_name: conn.applicationName,
     options: sessionOptions(conn),
     types: RAW_TYPES,

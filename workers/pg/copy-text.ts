@@ -10,6 +10,7 @@
  * call and split with indexOf on the string (fields become cheap slices of it). Pure; any thread.
  */
 import { SluiceError } from '../../proto/errors.js'
+import { columnCountMismatch } from './decode.js'
 
 export interface CellColumns {
   length: number
@@ -124,10 +125,8 @@ export class CopyTextParser {
   }
 }
 
-function badRow(): SluiceError {
-  // the statement's column count differs from the columns the task was given
-  return new SluiceError(422, 'schema_mismatch', 'the query returned a different number of columns than described')
-}
+/** A row with another number of fields than the task's columns. */
+const badRow = columnCountMismatch
 
 const ESCAPES: Record<number, string> = { 98: '\b', 102: '\f', 110: '\n', 114: '\r', 116: '\t', 118: '\v' }
 

@@ -7,7 +7,8 @@
  *
  * Values with no equivalent in the logical type are errors, never silent nulls:
  * - numeric 'NaN' / 'Infinity' / '-Infinity' for a decimal column → 422 invalid_query;
- * - timestamps after 294247-01-10 (PostgreSQL goes to 294276) overflow int64 µs → 422 invalid_query;
+ * - timestamps after 294247-01-10 (PostgreSQL goes to 294276) overflow int64 µs → 422
+ *   invalid_query;
  * - date / timestamp 'infinity' / '-infinity' → 422 invalid_query. A null would be a silent
  *   change of meaning ("no end date" becomes "unknown"); a dataset that needs them should say
  *   so in its SQL (e.g. `CASE WHEN isfinite(c) THEN c END`).
@@ -17,7 +18,7 @@
  */
 import type { Batch, Column, ColumnValues } from '../../proto/batch.js'
 import { SluiceError } from '../../proto/errors.js'
-import type { LogicalType } from '../../proto/types.js'
+import { typeName, type LogicalType } from '../../proto/types.js'
 import { daysFromCivil } from '../kernels/calendar.js'
 import { rescaleDecimal } from '../kernels/decimal.js'
 
@@ -41,7 +42,13 @@ const FRACTION_SCALE = [1, 100_000, 10_000, 1_000, 100, 10, 1]
 class DecodeError extends Error {}
 
 function mismatch(f: DecodeField): SluiceError {
-  return new SluiceError(422, 'schema_mismatch', `column "${f.name}": a PostgreSQL value is not a valid ${f.type}; the source column's type may have changed`)
+  return new SluiceError(422, 'schema_mismatch',
+    `column "${f.name}": a PostgreSQL value is not a valid ${typeName(f)}; the source column's type may have changed`)
+}
+
+/** The statement's column count differs from the fields (same text as copy-text.ts). */
+export function columnCountMismatch(): SluiceError {
+  return new SluiceError(422, 'schema_mismatch', 'the query returned a different number of columns than described')
 }
 
 function notRepresentable(f: DecodeField, why: string): SluiceError {
@@ -79,6 +86,7 @@ export function decodeColumns(fields: readonly DecodeField[], columns: readonly 
 /** Decode rows (arrays of text cells in field order, as pg's rowMode 'array' gives them). */
 export function decodeRows(fields: readonly DecodeField[], rows: readonly (readonly (string | null)[])[]): Batch {
   const n = rows.length
+  if (n > 0 && rows[0]!.length !== fields.length) throw columnCountMismatch()
   const columns = fields.map((_, c) => {
     const cells = new Array<string | null>(n)
     for (let i = 0; i < n; i++) cells[i] = rows[i]![c]!

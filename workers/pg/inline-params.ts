@@ -1,18 +1,23 @@
 /**
- * Bound parameters → quoted literals, for `COPY (sql) TO STDOUT`, which takes no parameters
- * and travels by the simple query protocol (where `;` would start another statement).
+ * Bound parameters → literals, for `COPY (sql) TO STDOUT`, which takes no parameters and
+ * travels by the simple query protocol (where `;` would start another statement).
  *
  * The statement is scanned the way PostgreSQL's lexer splits it: '...' strings (with ''),
  * E'...' strings (with backslash escapes), "..." identifiers, $tag$...$tag$ bodies, -- and
  * nested /* *\/ comments. Only a `$n` outside all of those, and not inside an identifier
- * (`a$1` is a name), is a parameter. It becomes `'text'` with quotes doubled, or NULL: an
- * untyped literal, which PostgreSQL resolves from context like an untyped parameter. That is
- * exact only with standard_conforming_strings=on, which connect.ts sets for every session.
+ * (`a$1` is a name), is a parameter.
  *
- * Refuses (returns null, so the caller uses the cursor) anything it is not sure about: an
- * unterminated string or comment, a `;` or an unbalanced `)` outside them (either could end
- * the COPY's query early), a parameter number without a value, a NUL in a value. Pure; any
- * thread.
+ * A value becomes a dollar-quoted constant `$sluiceN$value$sluiceN$` (N picked so that the tag
+ * occurs nowhere in the statement) or NULL: an untyped literal, which PostgreSQL resolves from
+ * context like an untyped parameter. Values are inlined only when they contain none of
+ * ' " \ $ CR LF /* *\/ (and no NUL): such a value cannot end any string, identifier,
+ * comment or dollar quote, so even if this scanner and PostgreSQL's ever disagreed about
+ * where a `$n` stands, the worst outcome is changed text inside a literal or a comment —
+ * never SQL made of a value.
+ *
+ * Refuses (returns null, so the caller uses the cursor) anything it is not sure about: such a
+ * value, an unterminated string or comment, a `;` or an unbalanced `)` outside them (either
+ * could end the COPY's query early), a parameter number without a value. Pure; any thread.
  */
 
 function isIdentChar(c: number): boolean {
@@ -25,6 +30,10 @@ function isIdentStart(c: number): boolean {
 
 /** `sql` with `$n` replaced by literals of `params[n-1]`, or null when refused (see above). */
 export function inlineParams(sql: string, params: readonly (string | null)[]): string | null {
+  if (params.some((v) => v !== null && UNSAFE_VALUE.test(v))) return null
+  let k0 = 0
+  while (sql.includes(`$sluice${k0}$`)) k0++
+  const tag = `$sluice${k0}$`
   const n = sql.length
   let out = ''
   let from = 0
@@ -44,8 +53,10 @@ export function inlineParams(sql: string, params: readonly (string | null)[]): s
       if (end < 0) return null
       i = end + 1 // a doubled "" is two adjacent identifiers to this scan: same result
     } else if (c === 45 /* - */ && sql.charCodeAt(i + 1) === 45) {
-      const end = sql.indexOf('\n', i)
-      i = end < 0 ? n : end + 1
+      // a -- comment ends at CR as well as LF (PostgreSQL's lexer: --[^\n\r]*)
+      let k = i + 2
+      while (k < n && sql.charCodeAt(k) !== 10 && sql.charCodeAt(k) !== 13) k++
+      i = k
     } else if (c === 47 /* / */ && sql.charCodeAt(i + 1) === 42 /* * */) {
       const end = commentEnd(sql, i + 2)
       if (end < 0) return null
@@ -57,9 +68,8 @@ export function inlineParams(sql: string, params: readonly (string | null)[]): s
         while (k < n && sql.charCodeAt(k) >= 48 && sql.charCodeAt(k) <= 57) k++
         const index = Number(sql.slice(i + 1, k))
         if (!(index >= 1 && index <= params.length)) return null
-        const lit = literal(params[index - 1]!)
-        if (lit === null) return null
-        out += sql.slice(from, i) + lit
+        const v = params[index - 1]!
+        out += sql.slice(from, i) + (v === null ? 'NULL' : tag + v + tag)
         from = k
         i = k
       } else {
@@ -116,9 +126,5 @@ function commentEnd(sql: string, i: number): number {
   return -1
 }
 
-/** A standard-conforming literal of a parameter's text, NULL for null; null when not expressible. */
-function literal(v: string | null): string | null {
-  if (v === null) return 'NULL'
-  if (v.includes('\0')) return null
-  return "'" + v.replaceAll("'", "''") + "'"
-}
+/** What a value must not contain to be inlined (see the file comment). */
+const UNSAFE_VALUE = /['"\\$\r\n\0]|\/\*|\*\//

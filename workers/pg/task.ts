@@ -21,8 +21,8 @@ export class PgTaskConnection {
   statementDone = false
   #connected = false
   #cancelRequest: Promise<void> | null = null
-  #onCancel!: () => void
-  readonly #cancelledSignal = new Promise<typeof CANCELLED>((resolve) => { this.#onCancel = () => resolve(CANCELLED) })
+  /** the pending `race` calls, told when the task is cancelled */
+  readonly #waiters = new Set<() => void>()
 
   constructor(readonly conn: PgConnection) {
     this.client = createClient(conn)
@@ -36,17 +36,30 @@ export class PgTaskConnection {
     return this.client
   }
 
-  /** `p`, or CANCELLED as soon as the task is cancelled. */
+  /**
+   * `p`, or CANCELLED as soon as the task is cancelled. Not `Promise.race` with one long-lived
+   * cancel promise: every race would leave a reaction on it holding its result (each Batch of
+   * the scan) until the task ends — a leak measured at ~130 bytes per row.
+   */
   race<T>(p: Promise<T>): Promise<T | typeof CANCELLED> {
     p.catch(() => {}) // a rejection after the cancel won the race is not unhandled
-    return Promise.race([p, this.#cancelledSignal])
+    if (this.cancelled) return Promise.resolve(CANCELLED)
+    return new Promise<T | typeof CANCELLED>((resolve, reject) => {
+      const onCancel = () => resolve(CANCELLED)
+      this.#waiters.add(onCancel)
+      p.then(
+        (v) => { this.#waiters.delete(onCancel); resolve(v) },
+        (err: unknown) => { this.#waiters.delete(onCancel); reject(err) },
+      )
+    })
   }
 
   /** The main thread said stop: cancel the statement on the server and drop the connection now. */
   cancel(): void {
     if (this.cancelled) return
     this.cancelled = true
-    this.#onCancel()
+    for (const w of this.#waiters) w()
+    this.#waiters.clear()
     if (!this.#connected) return destroyConnection(this.client)
     this.#stopStatement()
     this.client.end().catch(() => {})
