@@ -241,8 +241,9 @@ export class PgRuntime {
   #newClient(conn: PgConnection, connectTimeoutMs: number): pg.Client {
     const client = new pg.Client({
       host: conn.host, port: conn.port, database: conn.database, user: conn.user,
-      // never undefined: pg would fall back to the server process's PGPASSWORD / ~/.pgpass
-      password: conn.password ?? '',
+      // A function, not a string: pg replaces a missing or empty password string with the
+      // server process's PGPASSWORD / ~/.pgpass, which must never reach a tenant's connector.
+      password: () => conn.password ?? '',
       ssl: conn.ssl === false ? false : { rejectUnauthorized: conn.ssl === 'verify-full' },
       connectionTimeoutMillis: Math.max(1, connectTimeoutMs),
       application_name: conn.applicationName,
