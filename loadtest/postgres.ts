@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { startBenchServer, type BenchServer } from './server.js'
 
@@ -40,18 +41,22 @@ function psqlCopy(): number {
   return Number(process.hrtime.bigint() - started) / 1e9
 }
 
-async function drain(s: BenchServer, url: string): Promise<{ seconds: number; bytes: number; peakRss: number }> {
+/** Streams a result to nowhere; samples the server's RSS once a second (flat = bounded memory). */
+async function drain(s: BenchServer, url: string): Promise<{ seconds: number; bytes: number; peakRss: number; rssMb: number[] }> {
   const started = process.hrtime.bigint()
   const res = await fetch(s.url + url, { headers: { authorization: `Bearer ${s.token}` } })
   if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`)
   let bytes = 0
   let peakRss = s.rss()
   let n = 0
+  const rssMb: number[] = []
+  const timer = setInterval(() => rssMb.push(Math.round(s.rss() / 1048576)), 1000)
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     bytes += chunk.byteLength
     if (++n % 64 === 0) peakRss = Math.max(peakRss, s.rss())
   }
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes, peakRss }
+  clearInterval(timer)
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes, peakRss, rssMb }
 }
 
 async function post(s: BenchServer, p: string, body: object): Promise<Record<string, unknown>> {
@@ -79,6 +84,8 @@ async function main() {
     console.log(`explore NDJSON            ${nd.seconds.toFixed(2)} s  ${rate(nd.seconds)} rows/s  ratio ${(copy / nd.seconds).toFixed(2)}  ${(nd.bytes / 1048576).toFixed(0)} MB`)
     console.log(`explore Arrow             ${arrow.seconds.toFixed(2)} s  ${rate(arrow.seconds)} rows/s  ratio ${(copy / arrow.seconds).toFixed(2)}  ${(arrow.bytes / 1048576).toFixed(0)} MB`)
     console.log(`server RSS idle ${(idleRss / 1048576).toFixed(0)} MB, peak while streaming ${(Math.max(nd.peakRss, arrow.peakRss) / 1048576).toFixed(0)} MB`)
+    console.log(`  RSS each second, NDJSON (MB): ${nd.rssMb.join(' ')}`)
+    console.log(`  RSS each second, Arrow (MB):  ${arrow.rssMb.join(' ')}`)
 
     const started = process.hrtime.bigint()
     const { job } = await post(s, '/api/datasets/import', { connector_id: 'bench', source_table: `public.${TABLE}`, name: 'wide_copy' }) as { job: { id: string } }
@@ -93,6 +100,15 @@ async function main() {
     }
     const importSec = Number(process.hrtime.bigint() - started) / 1e9
     console.log(`import                    ${importSec.toFixed(2)} s  ${rate(importSec)} rows/s  ratio vs psql ${(copy / importSec).toFixed(2)}  peak RSS ${(peakImport / 1048576).toFixed(0)} MB`)
+    const results = {
+      at: new Date().toISOString(), rows: ROWS,
+      psql_copy_rows_per_s: rate(copy), ndjson_rows_per_s: rate(nd.seconds), arrow_rows_per_s: rate(arrow.seconds),
+      ndjson_vs_psql: copy / nd.seconds, arrow_vs_psql: copy / arrow.seconds,
+      rss_idle_mb: Math.round(idleRss / 1048576), rss_ndjson_mb: nd.rssMb, rss_arrow_mb: arrow.rssMb,
+      import_rows_per_s: rate(importSec), import_peak_rss_mb: Math.round(peakImport / 1048576),
+    }
+    const out = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'loadtest', 'results', 'postgres-latest.json')
+    fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n')
   } finally {
     await s.stop()
     fs.rmSync(dataDir, { recursive: true, force: true })
