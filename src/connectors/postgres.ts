@@ -15,7 +15,8 @@ import { WORKERS, type WorkerPool } from '../pool.js'
 import { streamTask } from './scan-stream.js'
 import { valueExpr, type PgSourceColumn } from './postgres-types.js'
 import { discoverColumns, estimateRows, quoteIdent, sourceQueryFrom, sourceTableFrom } from './postgres-discover.js'
-import type { ConnectorRegistry, PgRuntime } from './postgres-runtime.js'
+import type { PgRuntime } from './postgres-runtime.js'
+import type { ConnectorRegistry } from './connector-registry.js'
 import { assertDeltaDataset, type ExploreRequest } from './lakehouse.js'
 
 /** Rows per cursor fetch and per encoded batch (STACK.md: ~1,000 was best for pg-query-stream). */

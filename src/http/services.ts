@@ -5,7 +5,7 @@ import type { DatasetStore, JobStore } from '../catalog/index.js'
 import type { WorkerPool } from '../pool.js'
 import type { TokenVerifier } from '../auth/verify.js'
 import type { JobRunner } from '../jobs/runner.js'
-import type { ConnectorRegistry } from '../connectors/postgres-runtime.js'
+import type { ConnectorRegistry } from '../connectors/connector-registry.js'
 import type { RefreshScheduler } from '../jobs/refresh-scheduler.js'
 
 export interface Services {

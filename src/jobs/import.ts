@@ -17,7 +17,7 @@ import { commitWithRetry, fieldsToSchemaString, loadSnapshot, overwriteActions }
 import { commitNewTable } from './managed-table.js'
 import type { WorkerPool } from '../pool.js'
 import { discoverSource, fromClause } from '../connectors/postgres.js'
-import type { ConnectorRegistry } from '../connectors/postgres-runtime.js'
+import type { ConnectorRegistry } from '../connectors/connector-registry.js'
 import type { PgSourceColumn } from '../connectors/postgres-types.js'
 import { statsRowCount } from '../connectors/lakehouse.js'
 import { copyRows } from './import-copy.js'
