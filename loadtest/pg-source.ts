@@ -21,7 +21,7 @@ import { Piscina } from 'piscina'
 import type { ColumnMeta } from '../proto/types.js'
 import type { PgConnection, PgScanTask, PgSource } from '../proto/postgres.js'
 import type { OutputFormat } from '../proto/plan.js'
-import { openConnection } from '../workers/pg/connect.js'
+import { openConnection } from '../proto/pg-session.js'
 import { beginReadOnly, pgBatches } from '../workers/pg/source.js'
 
 const { values } = parseArgs({ options: {

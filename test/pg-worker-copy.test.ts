@@ -4,7 +4,7 @@
 import t from 'tap'
 import { CopyTextParser, unescape } from '../workers/pg/copy-text.js'
 import { inlineParams } from '../workers/pg/inline-params.js'
-import { openConnection } from '../workers/pg/connect.js'
+import { openConnection } from '../proto/pg-session.js'
 import { beginReadOnly, pgBatches } from '../workers/pg/source.js'
 import type { DecodeField } from '../workers/pg/decode.js'
 import { pgTestDatabase } from './helpers/pg.js'

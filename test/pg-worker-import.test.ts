@@ -14,7 +14,7 @@ import type { PgImportProgress, PgImportResult, PgImportTask, PgSource } from '.
 import type { Field } from '../proto/types.js'
 import pgImport from '../workers/pg-import.js'
 import { readParquetBatches } from '../workers/kernels/parquet-read.js'
-import { openConnection } from '../workers/pg/connect.js'
+import { openConnection } from '../proto/pg-session.js'
 import { beginReadOnly, pgBatches } from '../workers/pg/source.js'
 import { pgTestDatabase, type PgTestDatabase } from './helpers/pg.js'
 import { pgConnectionOf, sessionsOf, within } from './helpers/pg-worker.js'

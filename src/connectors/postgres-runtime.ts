@@ -13,7 +13,7 @@ import type { PgConnection } from '../../proto/postgres.js'
 import { isConnectionFailure, pgErrorToSluice } from '../../proto/pg-errors.js'
 import type { Logger } from '../log.js'
 import { SecretsUnreadableError, type ConnectorRecord, type ConnectorSecrets } from '../catalog/index.js'
-import { cancelBackend, sessionOptions } from '../../workers/pg/connect.js'
+import { cancelBackend, createClient } from '../../proto/pg-session.js'
 import { SlotLimiter } from './slot-limiter.js'
 import { HealthMonitor, type CheckOutcome, type HealthSnapshot } from './pg-health.js'
 import { durationMs, pgTarget, type PgConnectorConfig } from './postgres-config.js'
@@ -234,20 +234,8 @@ export class PgRuntime {
   }
 
   #newClient(conn: PgConnection, connectTimeoutMs: number): pg.Client {
-    const client = new pg.Client({
-      host: conn.host, port: conn.port, database: conn.database, user: conn.user,
-      // A function, not a string: pg replaces a missing or empty password string with the
-      // server process's PGPASSWORD / ~/.pgpass, which must never reach a tenant's connector.
-      password: () => conn.password ?? '',
-      ssl: conn.ssl === false ? false : { rejectUnauthorized: conn.ssl === 'verify-full' },
-      connectionTimeoutMillis: Math.max(1, connectTimeoutMs),
-      application_name: conn.applicationName,
-      options: `${sessionOptions(conn)} -c default_transaction_read_only=on`,
-    })
-    // Without a listener an 'error' event (server gone while idle) would crash the process;
-    // the pending query sees the failure anyway.
-    client.on('error', () => {})
-    return client
+    // The workers' session (read-only by default), with pg's parsed values for catalog queries.
+    return createClient({ ...conn, connectTimeoutMs: Math.max(1, connectTimeoutMs) }, { rawText: false })
   }
 
   /**

@@ -10,7 +10,7 @@
 import pg from 'pg'
 import type { PgConnection } from '../../proto/postgres.js'
 import { StatementTimeout } from './statement-timeout.js'
-import { cancelBackend, createClient, destroyConnection } from './connect.js'
+import { cancelBackend, createClient, destroyConnection } from '../../proto/pg-session.js'
 
 export const CANCELLED: unique symbol = Symbol('cancelled')
 

@@ -1,12 +1,14 @@
 /**
- * One PostgreSQL connection per worker task: opened with the session settings our decoder
- * relies on, every value as raw text, and a way to cancel its running statement on the
- * server. Runs in worker threads (and in tests).
+ * The PostgreSQL session every Sluice connection opens: the settings our decoder and compiler
+ * rely on, the password never borrowed from the server's environment, and a way to cancel a
+ * running statement on the server. Shared by worker tasks (one connection per task, every
+ * value as raw text) and the main thread's metadata connections (pg's usual parsed values),
+ * so both sides speak the same session.
  */
 import net from 'node:net'
 import tls from 'node:tls'
 import pg from 'pg'
-import type { PgConnection } from '../../proto/postgres.js'
+import type { PgConnection } from './postgres.js'
 
 const rawText = (value: string): string => value
 /** Every type arrives as PostgreSQL's text output: decoding is ours (workers/pg/decode.ts). */
@@ -39,7 +41,7 @@ function sslConfig(ssl: PgConnection['ssl']): pg.ClientConfig['ssl'] {
  * server process's PGPASSWORD or ~/.pgpass: a caller must not borrow the server's own
  * credentials).
  */
-export function createClient(conn: PgConnection): pg.Client {
+export function createClient(conn: PgConnection, opts: { rawText?: boolean } = {}): pg.Client {
   const client = new pg.Client({
     host: conn.host,
     port: conn.port,
@@ -52,7 +54,7 @@ export function createClient(conn: PgConnection): pg.Client {
     connectionTimeoutMillis: conn.connectTimeoutMs > 0 ? conn.connectTimeoutMs : 0, // 0: pg waits as long as the OS does
     application_name: conn.applicationName,
     options: sessionOptions(conn),
-    types: RAW_TYPES,
+    ...(opts.rawText === false ? {} : { types: RAW_TYPES }),
     keepAlive: true,
   })
   // An 'error' event without a listener would crash the worker (e.g. the server goes away
