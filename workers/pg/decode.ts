@@ -1,6 +1,6 @@
 /**
  * PostgreSQL text output → Batch columns (proto/batch.ts), the hot loop of the PostgreSQL
- * tasks. Assumes the session settings of connect.ts: TimeZone=UTC, DateStyle=ISO,
+ * tasks. Assumes the session settings of proto/pg-session.ts: TimeZone=UTC, DateStyle=ISO,
  * extra_float_digits=3, bytea_output=hex. Every cell arrives as the type's text output (from
  * the cursor or from COPY, identical), or null. Parsing walks char codes: no regex per cell,
  * no Date objects, and integers / times stay in plain numbers until the final BigInt.

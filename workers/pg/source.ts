@@ -15,7 +15,7 @@
  * PostgreSQL's own would also count the time spent waiting for a slow consumer.
  *
  * Runs in worker threads. The caller owns the client: on early exit it cancels the statement
- * (connect.ts cancelBackend) and ends the client; nothing here needs closing.
+ * (proto/pg-session.ts cancelBackend) and ends the client; nothing here needs closing.
  */
 import type pg from 'pg'
 import QueryStream from 'pg-query-stream'
