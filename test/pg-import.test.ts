@@ -132,6 +132,30 @@ t.test('imports', async (t) => {
     t.equal((await s.api('/api/datasets/import/nope')).status, 404)
   })
 
+  t.test('cancelling one import job: the statement stops in PostgreSQL, nothing remains', async (t) => {
+    await db.query(`CREATE VIEW public.slow_rows AS SELECT g AS id FROM generate_series(1, 100000) g WHERE pg_sleep(0.0005) IS NOT NULL`)
+    const r = await s.api('/api/datasets/import', { method: 'POST', headers: json, body: JSON.stringify({ connector_id: 'pg', source_table: 'public.slow_rows', name: 'slow_copy' }) })
+    const { job } = await r.json() as { job: JobView }
+    t.equal(r.status, 202)
+    const started = Date.now()
+    while (!(await sluiceActivity(db)).some((a) => a.state === 'active' && /slow_rows/.test(a.query))) {
+      if (Date.now() - started > 10_000) throw new Error('the copy did not start')
+      await new Promise((res) => setTimeout(res, 25))
+    }
+    const del = await s.api(`/api/jobs/${job.id}`, { method: 'DELETE' })
+    t.equal((await del.json() as { job: JobView }).job.state, 'cancelled')
+    t.equal((await s.api('/api/datasets/slow_copy')).status, 404, 'no dataset')
+    const tmp = path.join(s.dataDir, 'tmp')
+    t.same(fs.existsSync(tmp) ? fs.readdirSync(tmp).filter((f) => f.startsWith('import-')) : [], [], 'no work folder left')
+    const until = Date.now() + 1000
+    let active = await sluiceActivity(db)
+    while (active.some((a) => a.state === 'active') && Date.now() < until) {
+      await new Promise((res) => setTimeout(res, 25))
+      active = await sluiceActivity(db)
+    }
+    t.same(active.filter((a) => a.state === 'active'), [], 'the statement was cancelled in PostgreSQL within a second')
+  })
+
   t.test('cancelling a batch: running copies stop, nothing half-imported remains, finished tables stay', async (t) => {
     await db.query(`CREATE TABLE public.big_a AS SELECT 1 AS id`)
     // big_b and big_c read slowly (a view that sleeps per row), so they are running when we cancel
