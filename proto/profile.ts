@@ -38,7 +38,9 @@ export interface ColumnProfile {
   /** smallest / largest non-null value, wire encoded; null when every value is null */
   min: unknown
   max: unknown
-  // numbers (int*, float*, decimal)
+  // numbers (int*, float*, decimal). mean, stddev and the quantiles are float64 and use the
+  // float encoding of API.md: NaN/±Infinity as strings (a column with NaN has mean "NaN", as
+  // DuckDB's avg; DuckDB's stddev_samp raises on NaN where we answer "NaN").
   mean?: number | null
   /** sample standard deviation (n − 1), as DuckDB's stddev_samp; null for fewer than 2 values */
   stddev?: number | null
@@ -54,11 +56,18 @@ export interface ColumnProfile {
   mean_length?: number | null
   /** values equal to '' */
   empty_count?: number
-  /** strings, booleans and numbers with at most 1,000 distinct values: the `top` most frequent, ties by value */
+  /**
+   * strings, booleans and numbers with at most 1,000 distinct values: the `top` most frequent,
+   * ties by value. Strings always have them: exact counts while at most 10,000 distinct values
+   * were seen, else a Misra–Gries summary with 10,000 counters (counts are lower bounds).
+   */
   top_values?: { value: unknown; count: number }[]
   /** true when top_values counts come from a bounded summary rather than exact counts */
   top_values_approximate?: boolean
-  // dates and timestamps: counts per bucket between min and max (bucket chosen from the span)
+  // dates and timestamps: counts per bucket between min and max (bucket chosen from the span:
+  // the finest of hour (timestamps only), day, week (ISO, Monday), month, year giving at most
+  // 100 bins); every bin from the bucket of min to that of max, empty ones included; `start`
+  // in the column's wire encoding (date or timestamp text). Absent when every value is null.
   histogram?: { bucket: 'hour' | 'day' | 'week' | 'month' | 'year'; bins: { start: string; count: number }[] }
 }
 

@@ -27,6 +27,8 @@ export interface Config {
   connectorsFile: string | null
   /** how often the refresh scheduler looks for imported datasets due for a refresh, ms */
   refreshTickMs: number
+  /** PROFILE_SAMPLE_ROWS: connector datasets estimated above this many rows are profiled on a sample of about this many */
+  profileSampleRows: number
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -79,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretsKey: secretsKeyVar(env),
     connectorsFile: strVar(env, 'CONNECTORS_FILE') && path.resolve(env.CONNECTORS_FILE!),
     refreshTickMs: intVar(env, 'REFRESH_TICK_MS', 30_000, 50),
+    profileSampleRows: intVar(env, 'PROFILE_SAMPLE_ROWS', 1_000_000, 1),
   }
 }

@@ -15,6 +15,9 @@ export const WORKERS = {
   checkpoint: fileURLToPath(new URL('../workers/checkpoint.js', import.meta.url)),
   pgScan: fileURLToPath(new URL('../workers/pg-scan.js', import.meta.url)),
   pgImport: fileURLToPath(new URL('../workers/pg-import.js', import.meta.url)),
+  profileScan: fileURLToPath(new URL('../workers/profile-scan.js', import.meta.url)),
+  profileFinish: fileURLToPath(new URL('../workers/profile-finish.js', import.meta.url)),
+  columnStats: fileURLToPath(new URL('../workers/column-stats.js', import.meta.url)),
 } as const
 
 /**

@@ -10,6 +10,8 @@ import { historyRoutes } from './history.js'
 import { maintenanceRoutes } from './maintenance.js'
 import { connectorRoutes } from './connectors.js'
 import { importRoutes } from './import.js'
+import { profileRoutes } from './profile.js'
+import { columnStatsRoutes } from './column-stats.js'
 
 /** Every route the server serves; the OpenAPI test compares this list with the served document. */
 export function buildRouter(): Router {
@@ -17,7 +19,8 @@ export function buildRouter(): Router {
   for (const r of [
     ...healthRoutes, ...datasetRoutes, ...jobRoutes, ...fileRoutes, ...exploreRoutes,
     ...browseRoutes, ...registerRoutes, ...historyRoutes, ...maintenanceRoutes,
-    ...connectorRoutes, ...importRoutes,
+    ...connectorRoutes, ...importRoutes, ...profileRoutes,
+    ...columnStatsRoutes,
   ]) router.add(r)
   return router
 }

@@ -1,0 +1,71 @@
+/**
+ * Value counts: exact while at most `capacity` distinct values have been seen; past that,
+ * Misra–Gries (mergeable, Agarwal et al. 2012): the map may grow to 2·capacity, then the
+ * (capacity+1)-th largest count is subtracted from every counter and the non-positive ones go,
+ * so counts become lower bounds with error ≤ n / (capacity + 1). With `dropWhenFull` (numbers)
+ * the counter gives up instead: no top values for high-cardinality numbers. Pure; any thread.
+ */
+import type { Key } from './hash.js'
+
+/** Counters kept for strings; numbers give up past NUMBER_TOP_LIMIT distinct values. */
+export const TOP_COUNTERS = 10_000
+export const NUMBER_TOP_LIMIT = 1_000
+
+export interface TopPartial {
+  keys: Key[]
+  counts: Float64Array
+  /** 'exact' | 'approximate' (Misra–Gries reduced) | 'dropped' (gave up) */
+  state: 'exact' | 'approximate' | 'dropped'
+}
+
+export class TopCounter {
+  #map: Map<Key, number> | null = new Map()
+  #reduced = false
+
+  constructor(readonly capacity: number, readonly dropWhenFull: boolean) {}
+
+  add(k: Key, by = 1): void {
+    const m = this.#map
+    if (!m) return
+    const c = m.get(k)
+    if (c !== undefined) { m.set(k, c + by); return }
+    m.set(k, by)
+    if (this.dropWhenFull) { if (m.size > this.capacity) this.#map = null }
+    else if (m.size >= 2 * this.capacity) this.#reduce()
+  }
+
+  #reduce(): void {
+    const m = this.#map!
+    if (m.size <= this.capacity) return
+    const counts = Float64Array.from(m.values()).sort()
+    const cut = counts[counts.length - 1 - this.capacity]!
+    for (const [k, c] of m) {
+      if (c <= cut) m.delete(k)
+      else m.set(k, c - cut)
+    }
+    this.#reduced = true
+  }
+
+  merge(p: TopPartial): void {
+    if (!this.#map) return
+    if (p.state === 'dropped') { this.#map = null; return }
+    if (p.state === 'approximate') this.#reduced = true
+    for (let i = 0; i < p.keys.length; i++) this.add(p.keys[i]!, p.counts[i]!)
+  }
+
+  /** Finish: reduce to at most `capacity` counters. */
+  state(): TopPartial['state'] {
+    if (!this.#map) return 'dropped'
+    if (!this.dropWhenFull) this.#reduce()
+    return this.#reduced ? 'approximate' : 'exact'
+  }
+
+  entries(): Map<Key, number> | null { return this.#map }
+
+  toPartial(): TopPartial {
+    const state = this.state()
+    if (state === 'dropped') return { keys: [], counts: new Float64Array(0), state }
+    const m = this.#map!
+    return { keys: [...m.keys()], counts: Float64Array.from(m.values()), state }
+  }
+}
