@@ -1,7 +1,7 @@
 /**
- * Column profiles (GET /api/datasets/{name}/profile) and per-bucket column stats
- * (GET /api/datasets/{name}/column-stats): the wire shapes, and the worker tasks that compute
- * them over Parquet files.
+ * Column profiles (GET /api/datasets/{name}/profile): the wire shape, and the worker tasks
+ * that compute it over Parquet files. Per-bucket column stats have their own contract
+ * (proto/column-stats.ts).
  *
  * Lakehouse and upload datasets: one `profile-scan` task per group of files reads each file
  * once (only the profiled columns) and returns a mergeable partial state per column

@@ -346,3 +346,23 @@ t.test('registered Delta table: partition time column, a file without stats', as
     d: st(1, 0, 1, '2024-05-01', '2024-05-01', null),
   } }], 'a partition column reads as a constant; the other partition is pruned')
 })
+
+t.test('registered plain Parquet folder: Hive partitions, newest value found by a scan', async (t) => {
+  const s = await startServer()
+  t.teardown(() => s.stop())
+  const dir = path.join(orgDir(s), 'raw', 'clicks')
+  const write = (region: string, ts: string[], x: (number | null)[]) => writeParquet(path.join(dir, `region=${region}`, 'part-0.parquet'), {
+    ts: { type: new TimestampMicrosecond('UTC'), values: ts.map((v) => Date.parse(v)) }, x: { type: new Int32(), values: x },
+  })
+  write('EU', ['2024-05-01T01:00:00Z', '2024-05-02T05:00:00Z'], [1, null])
+  write('US', ['2024-05-02T06:00:00Z', '2024-05-02T07:00:00Z', '2024-05-03T00:00:01Z'], [4, 6, 8])
+  await registered(s, 'clicks', 'raw/clicks')
+  const r = await s.api('/api/datasets/clicks/column-stats?window=3d&columns=x,region')
+  const b = (await r.json()) as Body
+  t.equal(r.status, 200, JSON.stringify(b))
+  t.equal(b.to, '2024-05-04T00:00:00.000000Z', 'the newest value (no stats in a plain folder) comes from a scan')
+  const st = (count: number, nulls: number, distinct: number, min: unknown, max: unknown, mean: number | null) =>
+    ({ count, null_count: nulls, null_rate: count ? nulls / count : 0, distinct_count: distinct, min, max, mean })
+  t.same(b.buckets.map((x) => x.columns.x), [st(1, 0, 1, 1, 1, 1), st(3, 1, 2, 4, 6, 5), st(1, 0, 1, 8, 8, 8)], 'per-day stats of x')
+  t.same(b.buckets.map((x) => x.columns.region!.distinct_count), [1, 2, 1], 'the partition column reads as a constant per file')
+})

@@ -19,6 +19,7 @@ import {
 } from '../../proto/column-stats.js'
 import type { Dataset } from '../catalog/index.js'
 import { assertVersionFilesPresent, parseStats, pruneFiles, type PlannedFile, type Snapshot } from '../lakehouse/index.js'
+import { folderSnapshot } from './parquet-folder.js'
 import { parseDateDays, parseTimestampMicros } from '../lakehouse/temporal.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
 import { confineTableFiles, loadTableSnapshot, tableRefOf } from './lakehouse.js'
@@ -192,15 +193,20 @@ function splitGroups<T>(xs: T[], n: number): T[][] {
 }
 
 /**
- * Streams the column-stats body of a Delta-backed dataset (at its latest version). Throws
- * `422 unsupported_table` for plain Parquet folders (not supported yet) and what the
- * snapshot load and the workers throw.
+ * Streams the column-stats body of a Delta-backed dataset (at its latest version) or of a
+ * plain Parquet folder (its current files). Throws what the snapshot load and the workers throw.
  */
 export async function* columnStatsTable(pool: WorkerPool, dataDir: string, d: Dataset, req: ColumnStatsRequest, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   const ref = await tableRefOf(dataDir, d)
-  if (ref.kind !== 'delta') throw new SluiceError(422, 'unsupported_table', `column-stats does not support plain Parquet folders yet (dataset "${d.name}")`)
-  const snapshot = await loadTableSnapshot(ref)
-  await assertVersionFilesPresent(snapshot)
+  let snapshot: Snapshot
+  if (ref.kind === 'parquet') {
+    // Parquet folders are only ever registered tables, so they always have an org folder.
+    if (!ref.confineTo) throw new SluiceError(500, 'internal', 'internal error')
+    snapshot = await folderSnapshot(ref.confineTo, ref.tablePath, d.schema)
+  } else {
+    snapshot = await loadTableSnapshot(ref)
+    await assertVersionFilesPresent(snapshot)
+  }
   const fields = snapshot.schema
   const have = new Set(fields.map((f) => f.name))
   for (const f of [req.timeColumn, ...req.columns]) {

@@ -153,11 +153,12 @@ function asSnapshot(dir: string, fields: Field[], listing: ParquetFolderListing)
 }
 
 /**
- * Streams the plan's output over a plain Parquet folder: lists the files, prunes them by
- * partition values, scans in a worker. `fields` is the dataset's schema (from registration).
- * Throws like listParquetFolder; scan errors arrive from the stream.
+ * A registered Parquet folder's current files as a snapshot-shaped value (see asSnapshot), for
+ * the readers that plan over snapshots (explore, profile, column stats). `fields` is the
+ * dataset's schema (from registration). Throws like listParquetFolder, and `422
+ * unsupported_table` when the folder gained a partition column the dataset does not know.
  */
-export async function* exploreParquetFolder(pool: WorkerPool, root: string, dir: string, fields: Field[], req: ExploreRequest): AsyncGenerator<Uint8Array> {
+export async function folderSnapshot(root: string, dir: string, fields: Field[]): Promise<Snapshot> {
   await assertInsideOrg(root, dir)
   const listing = await listParquetFolder(root, dir)
   // A partition key the dataset does not know (layout changed after registration) cannot be typed or filtered.
@@ -165,6 +166,14 @@ export async function* exploreParquetFolder(pool: WorkerPool, root: string, dir:
   for (const k of listing.partitionColumns) {
     if (!known.has(k)) throw unsupported(`the Parquet folder now has partition column "${k}", which the dataset's schema does not have; register it again`)
   }
-  const planned = pruneFiles(asSnapshot(dir, fields, listing), req.plan.filter)
+  return asSnapshot(dir, fields, listing)
+}
+
+/**
+ * Streams the plan's output over a plain Parquet folder: lists the files, prunes them by
+ * partition values, scans in a worker. Scan errors arrive from the stream.
+ */
+export async function* exploreParquetFolder(pool: WorkerPool, root: string, dir: string, fields: Field[], req: ExploreRequest): AsyncGenerator<Uint8Array> {
+  const planned = pruneFiles(await folderSnapshot(root, dir, fields), req.plan.filter)
   yield* scanFiles(pool, planned.map((f) => ({ path: f.absolutePath, partitionValues: f.typedPartitionValues })), fields, req)
 }

@@ -22,8 +22,7 @@ import type { Dataset } from '../catalog/index.js'
 import { assertVersionFilesPresent, pruneFiles } from '../lakehouse/index.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
 import { assertDeltaDataset, confineTableFiles, loadTableSnapshot, statsRowCount, tableKindOf, tableRefOf } from './lakehouse.js'
-import { assertInsideOrg } from './lakehouse-folder.js'
-import { listParquetFolder } from './parquet-folder.js'
+import { folderSnapshot } from './parquet-folder.js'
 import { profileCache, profileTtlMs, type CachedProfile, type ProfileCacheKey } from './profile-cache.js'
 import { maskProfileFields, profileViewKey } from './profile-masking.js'
 
@@ -146,14 +145,8 @@ async function profileParquetFolder(pool: WorkerPool, dataDir: string, d: Datase
   const key: ProfileCacheKey = { datasetId: d.id, version: null, columns, top: req.top, view: profileViewKey(d, req.caller) }
   const confineTo = ref.confineTo
   return profileCache.getOrCompute(key, req.signal, async (signal) => {
-    await assertInsideOrg(confineTo, ref.tablePath)
-    const listing = await listParquetFolder(confineTo, ref.tablePath)
-    const known = new Set(d.schema.map((f) => f.name))
-    for (const k of listing.partitionColumns) {
-      if (!known.has(k)) throw new SluiceError(422, 'unsupported_table', `the Parquet folder now has partition column "${k}", which the dataset's schema does not have; register it again`)
-    }
-    // Hive partition values are strings (the folder's partition columns are typed string).
-    const sized = listing.files.map((f) => ({ size: 1, file: { path: f.path, partitionValues: f.partition } as ScanFile }))
+    const snapshot = await folderSnapshot(confineTo, ref.tablePath, d.schema)
+    const sized = pruneFiles(snapshot, null).map((f) => ({ size: 1, file: { path: f.absolutePath, partitionValues: f.typedPartitionValues } as ScanFile }))
     const groups = groupFiles(sized, req.maxGroups ?? pool.threads).map((g) => g.map((x) => x.file))
     const r = await runProfileTasks(pool, groups, d.schema, columns, req.top, signal)
     return { profile: finished(r, null, null), ttlMs: profileTtlMs(d.settings.profile_cache_ttl) }
