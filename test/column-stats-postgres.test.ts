@@ -4,7 +4,7 @@
 import t from 'tap'
 import { startServer, uploadForm } from './helpers/server.js'
 import { generateRows, toCsv } from './helpers/data.js'
-import { createPgConnector, pgTestDatabase, sluiceActivity } from './helpers/pg.js'
+import { createPgConnector, createSalesTable, pgTestDatabase, sluiceActivity } from './helpers/pg.js'
 
 const rows = generateRows(2000, 7)
 
@@ -28,18 +28,7 @@ function rounded(b: Body): Body {
 
 t.test('column-stats pushed down to PostgreSQL', async (t) => {
   const db = await pgTestDatabase(t)
-  await db.query(`CREATE TABLE public.sales (id int8 PRIMARY KEY, region text, ts timestamptz NOT NULL, day date NOT NULL,
-    qty int8 NOT NULL, amount float8, ok boolean NOT NULL, label text NOT NULL)`)
-  for (let i = 0; i < rows.length; i += 500) {
-    const chunk = rows.slice(i, i + 500)
-    const params: unknown[] = []
-    const tuples = chunk.map((r) => {
-      const base = params.length
-      params.push(r.id, r.region, r.ts, r.day, r.qty, r.amount, r.ok, r.label)
-      return `(${Array.from({ length: 8 }, (_, k) => `$${base + k + 1}`).join(',')})`
-    })
-    await db.query(`INSERT INTO public.sales VALUES ${tuples.join(',')}`, params)
-  }
+  await createSalesTable(db, rows)
   const s = await startServer()
   t.teardown(() => s.stop())
   await createPgConnector(s, db, 'warehouse')

@@ -5,7 +5,7 @@ import t from 'tap'
 import { tableFromIPC } from 'apache-arrow'
 import { startServer, uploadForm } from './helpers/server.js'
 import { generateRows, toCsv } from './helpers/data.js'
-import { createPgConnector, pgTestDatabase } from './helpers/pg.js'
+import { createPgConnector, createSalesTable, pgTestDatabase } from './helpers/pg.js'
 
 const rows = generateRows(2000, 7)
 
@@ -16,20 +16,7 @@ function roundFloats(list: Record<string, unknown>[]): Record<string, unknown>[]
 
 t.test('explore pushed down to PostgreSQL', async (t) => {
   const db = await pgTestDatabase(t)
-  await db.query(`CREATE TABLE public.sales (id int8 PRIMARY KEY, region text, ts timestamptz NOT NULL, day date NOT NULL,
-    qty int8 NOT NULL, amount float8, ok boolean NOT NULL, label text NOT NULL)`)
-  // one multi-row INSERT per 500 rows, values bound
-  for (let i = 0; i < rows.length; i += 500) {
-    const chunk = rows.slice(i, i + 500)
-    const params: unknown[] = []
-    const tuples = chunk.map((r) => {
-      const base = params.length
-      params.push(r.id, r.region, r.ts, r.day, r.qty, r.amount, r.ok, r.label)
-      return `(${Array.from({ length: 8 }, (_, k) => `$${base + k + 1}`).join(',')})`
-    })
-    await db.query(`INSERT INTO public.sales VALUES ${tuples.join(',')}`, params)
-  }
-  await db.query('ANALYZE public.sales')
+  await createSalesTable(db, rows)
 
   const s = await startServer()
   t.teardown(() => s.stop())

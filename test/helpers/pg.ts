@@ -134,3 +134,20 @@ export async function sluiceActivity(db: PgTestDatabase): Promise<{ pid: number;
     `SELECT pid, state, query FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'sluice%' AND pid <> pg_backend_pid()`, [db.database])
   return r.rows
 }
+
+/** `public.sales` with the generated rows of test/helpers/data.ts (the same rows the lakehouse tests upload as CSV). */
+export async function createSalesTable(db: PgTestDatabase, rows: readonly import('./data.js').Row[]): Promise<void> {
+  await db.query(`CREATE TABLE public.sales (id int8 PRIMARY KEY, region text, ts timestamptz NOT NULL, day date NOT NULL,
+    qty int8 NOT NULL, amount float8, ok boolean NOT NULL, label text NOT NULL)`)
+  // one multi-row INSERT per 500 rows, values bound
+  for (let i = 0; i < rows.length; i += 500) {
+    const params: unknown[] = []
+    const tuples = rows.slice(i, i + 500).map((r) => {
+      const base = params.length
+      params.push(r.id, r.region, r.ts, r.day, r.qty, r.amount, r.ok, r.label)
+      return `(${Array.from({ length: 8 }, (_, k) => `$${base + k + 1}`).join(',')})`
+    })
+    await db.query(`INSERT INTO public.sales VALUES ${tuples.join(',')}`, params)
+  }
+  await db.query('ANALYZE public.sales')
+}
