@@ -8,7 +8,8 @@ import { Int32, TimestampMicrosecond } from 'apache-arrow'
 import { orgDir, registered, writeCommit, writeParquet } from './helpers/lakehouse.js'
 import path from 'node:path'
 import columnStats from '../workers/column-stats.js'
-import { hllAdd, hllEstimate, hllMerge, newRegisters } from '../workers/kernels/bucket-hll.js'
+import { hllAdd, hllEstimate, hllMerge, newHll } from '../workers/kernels/profile/hll.js'
+const newRegisters = () => newHll(12)
 import { addRow, compareCodePoints, compareDecimals, distinctCount, mergeStates, newWorkingState, toBucketState, wireValue } from '../workers/kernels/column-stats-state.js'
 import type { Field } from '../proto/types.js'
 
