@@ -5,8 +5,10 @@
 import type { Field, LogicalType } from '../../proto/types.js'
 import { NUMERIC_TYPES } from '../../proto/types.js'
 import { invalidSettings } from '../../proto/errors.js'
+import type { MaskingStrategy } from '../../proto/masking.js'
 
-export type MaskingStrategy = 'redact' | 'null' | 'hash' | 'partial' | 'email' | 'round' | 'date_trunc'
+/** Strategy names and semantics are defined once, in proto/masking.ts. */
+export type { MaskingStrategy }
 
 export interface MaskingRule {
   column: string

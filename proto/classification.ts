@@ -1,0 +1,67 @@
+/**
+ * Automatic column classification: a semantic type and a sensitivity per column, and the
+ * worker task that computes them from column names plus a sample of values
+ * (workers/classify.ts, kernels in workers/kernels/classify/).
+ *
+ * Sensitivity is a fixed function of the semantic type (SENSITIVITY_OF) so a manual override
+ * of the type can never leave a stale sensitivity behind:
+ * - restricted:   identifies a person or an account on its own and enables fraud
+ *                 (credit_card, national_id, iban)
+ * - confidential: personal data (GDPR "personal data") that needs protection but is routinely
+ *                 processed (email, phone, person_name, date_of_birth, ip_address,
+ *                 postal_code, geo_coordinate)
+ * - internal:     may contain anything, or links records together (identifier, uuid, url, free_text)
+ * - public:       categorical, measure, timestamp, other
+ * "Sensitive" in reports means confidential or restricted.
+ */
+import type { Batch } from './batch.js'
+import type { Field } from './types.js'
+
+export const SEMANTIC_TYPES = [
+  'email', 'phone', 'person_name', 'national_id', 'credit_card', 'iban', 'ip_address',
+  'postal_code', 'date_of_birth', 'url', 'uuid', 'geo_coordinate', 'free_text', 'identifier',
+  'categorical', 'measure', 'timestamp', 'other',
+] as const
+export type SemanticType = (typeof SEMANTIC_TYPES)[number]
+
+export type Sensitivity = 'public' | 'internal' | 'confidential' | 'restricted'
+
+export const SENSITIVITY_OF: Readonly<Record<SemanticType, Sensitivity>> = {
+  credit_card: 'restricted',
+  national_id: 'restricted',
+  iban: 'restricted',
+  email: 'confidential',
+  phone: 'confidential',
+  person_name: 'confidential',
+  date_of_birth: 'confidential',
+  ip_address: 'confidential',
+  postal_code: 'confidential',
+  geo_coordinate: 'confidential',
+  identifier: 'internal',
+  uuid: 'internal',
+  url: 'internal',
+  free_text: 'internal',
+  categorical: 'public',
+  measure: 'public',
+  timestamp: 'public',
+  other: 'public',
+}
+
+/** True for confidential and restricted. */
+export const isSensitive = (s: Sensitivity): boolean => s === 'confidential' || s === 'restricted'
+
+export interface ColumnClassification {
+  name: string
+  semantic_type: SemanticType
+  sensitivity: Sensitivity
+  /** 0..1; value-validated detections score by match rate, name-only hints stay ≤ 0.6 */
+  confidence: number
+  source: 'auto' | 'manual'
+}
+
+/** Worker task: classify every field of `fields` from its name and its column in `sample` (matched by name). */
+export interface ClassifyTask {
+  kind: 'classify'
+  fields: Field[]
+  sample: Batch
+}
