@@ -2,9 +2,9 @@
 // into PostgreSQL and uploaded to the lakehouse give the same buckets (the lakehouse answer is
 // checked against plain JS in column-stats.test.ts), in JSON and NDJSON.
 import t from 'tap'
-import { startServer, uploadForm } from './helpers/server.js'
-import { generateRows, toCsv } from './helpers/data.js'
-import { createPgConnector, createSalesTable, pgTestDatabase, sluiceActivity } from './helpers/pg.js'
+import { generateRows } from './helpers/data.js'
+import { sluiceActivity } from './helpers/pg.js'
+import { salesInTwoEngines } from './helpers/sales-two-engines.js'
 
 const rows = generateRows(2000, 7)
 
@@ -27,13 +27,7 @@ function rounded(b: Body): Body {
 }
 
 t.test('column-stats pushed down to PostgreSQL', async (t) => {
-  const db = await pgTestDatabase(t)
-  await createSalesTable(db, rows)
-  const s = await startServer()
-  t.teardown(() => s.stop())
-  await createPgConnector(s, db, 'warehouse')
-  const up = await s.api('/api/datasets/file/upload', { method: 'POST', body: uploadForm({ name: 'sales_lake' }, { name: 'sales.csv', content: toCsv(rows) }) })
-  t.equal(up.status, 201, 'the lakehouse copy uploads')
+  const { s, db } = await salesInTwoEngines(t, rows)
   const reg = await s.api('/api/datasets', {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'sales_pg', connector_id: 'warehouse', source_table: 'public.sales' }),

@@ -3,9 +3,9 @@
 // every format; registering by table and by query; errors mapped to our codes.
 import t from 'tap'
 import { tableFromIPC } from 'apache-arrow'
-import { startServer, uploadForm } from './helpers/server.js'
-import { generateRows, toCsv } from './helpers/data.js'
-import { createPgConnector, createSalesTable, pgTestDatabase } from './helpers/pg.js'
+import { generateRows } from './helpers/data.js'
+import { createPgConnector } from './helpers/pg.js'
+import { salesInTwoEngines } from './helpers/sales-two-engines.js'
 
 const rows = generateRows(2000, 7)
 
@@ -15,14 +15,7 @@ function roundFloats(list: Record<string, unknown>[]): Record<string, unknown>[]
 }
 
 t.test('explore pushed down to PostgreSQL', async (t) => {
-  const db = await pgTestDatabase(t)
-  await createSalesTable(db, rows)
-
-  const s = await startServer()
-  t.teardown(() => s.stop())
-  await createPgConnector(s, db, 'warehouse')
-  const up = await s.api('/api/datasets/file/upload', { method: 'POST', body: uploadForm({ name: 'sales_lake' }, { name: 'sales.csv', content: toCsv(rows) }) })
-  t.equal(up.status, 201, 'the lakehouse copy uploads')
+  const { s, db } = await salesInTwoEngines(t, rows)
 
   const reg = await s.api('/api/datasets', {
     method: 'POST', headers: { 'content-type': 'application/json' },
