@@ -8,7 +8,7 @@ import path from 'node:path'
 import { loadConfig } from './config.js'
 import { createLogger } from './log.js'
 import { assertNativeUws } from './uws-check.js'
-import { openCatalogDb, DatasetStore, JobStore, ConnectorStore, SecretBox } from './catalog/index.js'
+import { openCatalogDb, DatasetStore, JobStore, ConnectorStore, SecretBox, GrantStore, ClassificationStore } from './catalog/index.js'
 import { WorkerPool, WORKERS } from './pool.js'
 import {
   CheckpointReadError, configureCheckpointReader, configureCheckpoints,
@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     jobs, log, config.refreshTickMs)
   const services: Services = {
     config, log, pool, jobStore, datasets, jobs, connectors, refresh,
+    grants: new GrantStore(db), classifications: new ClassificationStore(db), secrets: secretBox,
     verifier: new TokenVerifier({ secret, jwksFile: config.jwtJwksFile, issuer: config.jwtIssuer, audience: config.jwtAudience }),
     draining: { value: false },
   }

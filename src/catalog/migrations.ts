@@ -48,4 +48,29 @@ export const MIGRATIONS: string[] = [
      updated_at   TEXT NOT NULL,
      PRIMARY KEY (org, id)
    )`,
+  // Share grants (governance): a permission on one dataset for a user, group or role.
+  // Deleting the dataset deletes its grants.
+  `CREATE TABLE grants (
+     id          TEXT PRIMARY KEY,
+     org         TEXT NOT NULL,
+     dataset_id  TEXT NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+     principal   TEXT NOT NULL,
+     permission  TEXT NOT NULL CHECK (permission IN ('dataset.read', 'dataset.readwrite')),
+     created_by  TEXT NOT NULL,
+     created_at  TEXT NOT NULL,
+     UNIQUE (dataset_id, principal)
+   )`,
+  `CREATE INDEX grants_org_principal ON grants (org, principal)`,
+  // Column classification (governance): one row per (dataset, column). Manual overrides
+  // (source = 'manual') survive automatic re-classification.
+  `CREATE TABLE column_classifications (
+     dataset_id    TEXT NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+     column_name   TEXT NOT NULL,
+     semantic_type TEXT NOT NULL,
+     sensitivity   TEXT NOT NULL,
+     confidence    REAL NOT NULL,
+     source        TEXT NOT NULL CHECK (source IN ('auto', 'manual')),
+     updated_at    TEXT NOT NULL,
+     PRIMARY KEY (dataset_id, column_name)
+   )`,
 ]

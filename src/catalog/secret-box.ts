@@ -67,6 +67,15 @@ export class SecretBox {
     }
   }
 
+  /**
+   * A secret derived from the secrets key for `label` (HMAC-SHA256), e.g. the per-org salt
+   * of the `hash` masking strategy. Stable as long as the key is; creates the key file if
+   * needed. Main thread.
+   */
+  derive(label: string): Buffer {
+    return crypto.createHmac('sha256', this.#loadKey(true)!).update(label, 'utf8').digest()
+  }
+
   #loadKey(create: boolean): Buffer | null {
     if (this.#key) return this.#key
     const file = secretsKeyPath(this.dataDir)

@@ -7,7 +7,7 @@ import { refreshRegisteredDataset } from '../../connectors/lakehouse-tables.js'
 import type { Route } from '../router.js'
 import { negotiateFormat, streamResult } from '../result-stream.js'
 import { enumParam } from '../params.js'
-import { requireDataset } from './datasets.js'
+import { readableDataset } from '../../auth/dataset-access.js'
 
 const FORMATS = ['json', 'ndjson'] as const
 
@@ -16,7 +16,7 @@ export const columnStatsRoutes: Route[] = [
     method: 'GET', path: '/api/datasets/{name}/column-stats', auth: true, body: false,
     handler: async (ctx, s) => {
       if (s.draining.value) throw new SluiceError(503, 'overloaded', 'server is shutting down')
-      const d = await refreshRegisteredDataset({ dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, log: s.log }, requireDataset(ctx, s))
+      const d = await refreshRegisteredDataset({ dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, log: s.log }, readableDataset(ctx, s))
       const explicit = enumParam(ctx.query('format'), 'format', FORMATS, null)
       const format: ColumnStatsFormat = negotiateFormat(explicit, ctx.header('accept')) === 'ndjson' ? 'ndjson' : 'json'
       const req = parseColumnStatsParams(ctx.queryEntries(), d.schema, format)

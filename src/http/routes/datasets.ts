@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import { datasetNotFound, invalidParameter, badRequest } from '../../../proto/errors.js'
 import { SORTS, validateSettings, type Dataset, type DatasetSort } from '../../catalog/index.js'
-import { assertCanChangeMasking, assertCanWrite } from '../../auth/permissions.js'
+import { assertCanGovern, readableDataset, writableDataset } from '../../auth/dataset-access.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
 import type { Services } from '../services.js'
@@ -10,14 +10,6 @@ import { enumParam, intParam } from '../params.js'
 import { datasetView } from '../views.js'
 import { refreshRegisteredDataset } from '../../connectors/lakehouse-tables.js'
 import { isManagedTable } from '../../connectors/lakehouse.js'
-
-/** The dataset named in the path, in the caller's org, or 404. */
-export function requireDataset(ctx: RequestContext, s: Services): Dataset {
-  const name = ctx.params.name
-  const d = s.datasets.get(ctx.principal!.org, name)
-  if (!d) throw datasetNotFound(name)
-  return d
-}
 
 export const datasetRoutes: Route[] = [
   {
@@ -37,15 +29,14 @@ export const datasetRoutes: Route[] = [
     method: 'GET', path: '/api/datasets/{name}', auth: true, body: false,
     handler: async (ctx, s) => {
       // A registered Delta table changes under other tools: report its current version and row count.
-      const d = await refreshRegisteredDataset({ dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, log: s.log }, requireDataset(ctx, s))
+      const d = await refreshRegisteredDataset({ dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, log: s.log }, readableDataset(ctx, s))
       ctx.sendJson(200, datasetView(d))
     },
   },
   {
     method: 'PATCH', path: '/api/datasets/{name}', auth: true, body: true,
     handler: async (ctx, s, body) => {
-      const d = requireDataset(ctx, s)
-      assertCanWrite(ctx.principal!)
+      const d = writableDataset(ctx, s)
       const patch = await body!.readJson()
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw badRequest('body must be a JSON object')
       for (const key of Object.keys(patch)) {
@@ -58,7 +49,7 @@ export const datasetRoutes: Route[] = [
       }
       if (p.settings !== undefined) {
         const next = validateSettings(p.settings, d.schema)
-        if (JSON.stringify(next.masking ?? []) !== JSON.stringify(d.settings.masking ?? [])) assertCanChangeMasking(ctx.principal!, d.createdBy)
+        if (JSON.stringify(next.masking ?? []) !== JSON.stringify(d.settings.masking ?? [])) assertCanGovern(ctx.principal!, d, 'masking rules')
         d.settings = next
       }
       d.updatedAt = new Date().toISOString()
@@ -69,8 +60,7 @@ export const datasetRoutes: Route[] = [
   {
     method: 'DELETE', path: '/api/datasets/{name}', auth: true, body: false,
     handler: async (ctx, s) => {
-      const d = requireDataset(ctx, s)
-      assertCanWrite(ctx.principal!)
+      const d = writableDataset(ctx, s)
       s.datasets.delete(d.id)
       // Managed tables (uploads, imports) are ours to delete; registered tables stay (API.md, Files on disk).
       if (isManagedTable(s.config.dataDir, d)) await fs.promises.rm(d.tablePath!, { recursive: true, force: true })

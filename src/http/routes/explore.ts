@@ -9,7 +9,7 @@ import type { Dataset } from '../../catalog/index.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
 import type { Services } from '../services.js'
-import { requireDataset } from './datasets.js'
+import { readableDataset } from '../../auth/dataset-access.js'
 import { refreshRegisteredDataset } from '../../connectors/lakehouse-tables.js'
 import { negotiateFormat, streamResult } from '../result-stream.js'
 import { enumParam, intParam } from '../params.js'
@@ -35,7 +35,7 @@ async function runExplore(ctx: RequestContext, s: Services, d: Dataset, plan: Pl
 
 /** The dataset with its schema as of the table's latest commit (another writer may have evolved it). */
 function currentDataset(ctx: RequestContext, s: Services): Promise<Dataset> {
-  return refreshRegisteredDataset({ dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, log: s.log }, requireDataset(ctx, s))
+  return refreshRegisteredDataset({ dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, log: s.log }, readableDataset(ctx, s))
 }
 
 export const exploreRoutes: Route[] = [

@@ -1,12 +1,13 @@
 /** File upload (→ new Delta table) and file preview (nothing committed). */
 import fs from 'node:fs'
 import path from 'node:path'
-import { SluiceError, badRequest, invalidParameter, payloadTooLarge } from '../../../proto/errors.js'
+import { SluiceError, badRequest, datasetNotFound, invalidParameter, payloadTooLarge } from '../../../proto/errors.js'
 import type { CsvOptions, CsvPreviewResult } from '../../../proto/ingest.js'
 import type { LogicalType } from '../../../proto/types.js'
 import { typeName } from '../../../proto/types.js'
 import { validateDatasetName } from '../../catalog/index.js'
-import { assertCanCreate, assertCanWrite } from '../../auth/permissions.js'
+import { assertCanCreate } from '../../auth/permissions.js'
+import { assertCanWriteDataset, canRead } from '../../auth/dataset-access.js'
 import { createDatasetFromUpload } from '../../jobs/upload.js'
 import { jobView, type JobContext } from '../../jobs/runner.js'
 import { writeUploadToDataset } from '../../jobs/upload-write.js'
@@ -86,9 +87,12 @@ export const fileRoutes: Route[] = [
         if (runId !== null && !RUN_ID.test(runId)) throw invalidParameter('run_id', 'must be 1-128 characters of [A-Za-z0-9._:-]')
         const input = { name, description, file: form.file, options, runId }
         const deps = { dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, engineInfo: ENGINE_INFO, rowsPerFile: s.config.rowsPerFile }
-        const existing = s.datasets.get(p.org, name)
+        const found = s.datasets.get(p.org, name)
+        // A dataset the caller may not read is 404 (a new upload may not take its name either).
+        if (found && !canRead(s, p, found)) throw datasetNotFound(name)
+        const existing = found
         if (existing && !mode) throw new SluiceError(409, 'dataset_name_taken', `a dataset named "${name}" already exists (use mode=append or mode=overwrite to add a version)`)
-        if (existing) assertCanWrite(p)
+        if (existing) assertCanWriteDataset(s, p, existing)
         // Appending to a name that does not exist yet creates it, as Spark's append mode does.
         const work = (jc: JobContext | null, signal: AbortSignal) => existing
           ? writeUploadToDataset(deps, p, existing, input, { mode: mode!, schemaMode, runId }, jc, signal)

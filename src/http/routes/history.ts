@@ -3,7 +3,7 @@ import { assertDeltaDataset, confineTableLog, statsRowCount, tableRefOf } from '
 import { loadSnapshot, readHistory, type HistoryEntry } from '../../lakehouse/index.js'
 import type { Route } from '../router.js'
 import { intParam } from '../params.js'
-import { requireDataset } from './datasets.js'
+import { readableDataset } from '../../auth/dataset-access.js'
 
 /**
  * Row count of each version (sum of numRecords of its active files; null when a file has no
@@ -40,7 +40,7 @@ export const historyRoutes: Route[] = [
   {
     method: 'GET', path: '/api/datasets/{name}/history', auth: true, body: false,
     handler: async (ctx, s) => {
-      const d = requireDataset(ctx, s)
+      const d = readableDataset(ctx, s)
       const q = new URLSearchParams(ctx.rawQuery)
       const limit = intParam(q.get('limit'), 'limit', { def: 50, max: 200, clamp: true })
       const offset = intParam(q.get('offset'), 'offset', { def: 0 })

@@ -4,7 +4,8 @@
  */
 import crypto from 'node:crypto'
 import { badRequest, invalidParameter, SluiceError } from '../../../proto/errors.js'
-import { assertCanCreate, assertCanWrite } from '../../auth/permissions.js'
+import { assertCanCreate } from '../../auth/permissions.js'
+import { writableDataset } from '../../auth/dataset-access.js'
 import { validateDatasetName, type Job } from '../../catalog/index.js'
 import { importTable, parseRename, type ImportDeps } from '../../jobs/import.js'
 import { IMPORT_BATCH_KIND, matchingTables, planBatch, runBatch, type BatchTable } from '../../jobs/import-batch.js'
@@ -13,7 +14,6 @@ import { isAdmin } from '../../auth/principal.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
 import type { Services } from '../services.js'
-import { requireDataset } from './datasets.js'
 import { ENGINE_INFO } from '../../engine.js'
 
 function importDeps(s: Services): ImportDeps {
@@ -112,8 +112,7 @@ export const importRoutes: Route[] = [
   {
     method: 'POST', path: '/api/datasets/{name}/refresh', auth: true, body: false,
     handler: async (ctx, s) => {
-      const d = requireDataset(ctx, s)
-      assertCanWrite(ctx.principal!)
+      const d = writableDataset(ctx, s)
       if (d.kind !== 'lakehouse' || d.provenance.source !== 'postgres') {
         throw new SluiceError(422, 'unsupported_table', `dataset "${d.name}" was not imported from a connector: there is nothing to refresh it from`)
       }

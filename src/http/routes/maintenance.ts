@@ -4,7 +4,7 @@
  * Synchronous by default (200 with the result); `async=true` answers 202 with a job.
  */
 import { badRequest, invalidParameter } from '../../../proto/errors.js'
-import { assertCanWrite } from '../../auth/permissions.js'
+import { writableDataset } from '../../auth/dataset-access.js'
 import { DEFAULT_TARGET_FILE_SIZE } from '../../lakehouse/optimize-plan.js'
 import type { MaintenanceDeps } from '../../jobs/maintenance.js'
 import { prepareOptimize, runOptimize } from '../../jobs/optimize.js'
@@ -16,7 +16,6 @@ import type { Route } from '../router.js'
 import type { Services } from '../services.js'
 import { boolParam, enumParam, intParam } from '../params.js'
 import { ENGINE_INFO } from '../../engine.js'
-import { requireDataset } from './datasets.js'
 
 const OPTIMIZE_OPTIONS = ['target_file_size', 'where', 'async'] as const
 const VACUUM_OPTIONS = ['retention_hours', 'dry_run', 'mode', 'async'] as const
@@ -54,9 +53,8 @@ export const maintenanceRoutes: Route[] = [
   {
     method: 'POST', path: '/api/datasets/{name}/optimize', auth: true, body: true,
     handler: async (ctx, s, body) => {
-      const d = requireDataset(ctx, s)
+      const d = writableDataset(ctx, s)
       const p = ctx.principal!
-      assertCanWrite(p)
       const o = await readOptions(ctx, body!, OPTIMIZE_OPTIONS)
       const targetFileSize = intParam(o.get('target_file_size') ?? null, 'target_file_size', { def: DEFAULT_TARGET_FILE_SIZE, min: 1, max: MAX_TARGET_FILE_SIZE })
       const where = o.get('where')
@@ -74,9 +72,8 @@ export const maintenanceRoutes: Route[] = [
   {
     method: 'POST', path: '/api/datasets/{name}/vacuum', auth: true, body: true,
     handler: async (ctx, s, body) => {
-      const d = requireDataset(ctx, s)
+      const d = writableDataset(ctx, s)
       const p = ctx.principal!
-      assertCanWrite(p)
       const o = await readOptions(ctx, body!, VACUUM_OPTIONS)
       const rawHours = o.get('retention_hours')
       if (rawHours !== undefined && !RETENTION_HOURS.test(rawHours)) throw invalidParameter('retention_hours', `expected a non-negative number of hours, got "${rawHours.slice(0, 40)}"`)

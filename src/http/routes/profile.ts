@@ -11,7 +11,7 @@ import { profilePostgres } from '../../connectors/profile-postgres.js'
 import { profileBodyText } from '../../connectors/profile-cache.js'
 import type { Route } from '../router.js'
 import { intParam } from '../params.js'
-import { requireDataset } from './datasets.js'
+import { readableDataset } from '../../auth/dataset-access.js'
 
 const PARAMS = new Set(['columns', 'top', 'version', 'as_of'])
 
@@ -27,7 +27,7 @@ export const profileRoutes: Route[] = [
   {
     method: 'GET', path: '/api/datasets/{name}/profile', auth: true, body: false,
     handler: async (ctx, s) => {
-      const d = requireDataset(ctx, s)
+      const d = readableDataset(ctx, s)
       const entries = ctx.queryEntries()
       for (const [k] of entries) if (!PARAMS.has(k)) throw invalidParameter(k, 'profile takes only columns, top, version and as_of')
       const q = new URLSearchParams(ctx.rawQuery)

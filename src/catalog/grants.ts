@@ -1,0 +1,80 @@
+/**
+ * Share grants (API.md "Who may do what"): `dataset.read` or `dataset.readwrite` on one
+ * dataset for `user:<sub>`, `group:<name>` or `role:<role>`. One grant per (dataset,
+ * principal): granting again changes the permission. Rows go with their dataset (ON DELETE
+ * CASCADE). Every lookup takes the org.
+ */
+import crypto from 'node:crypto'
+import type { CatalogDb } from './db.js'
+
+export type Permission = 'dataset.read' | 'dataset.readwrite'
+export const PERMISSIONS: readonly Permission[] = ['dataset.read', 'dataset.readwrite']
+
+export interface Grant {
+  id: string
+  org: string
+  datasetId: string
+  /** `user:<sub>`, `group:<name>` or `role:<role>` */
+  principal: string
+  permission: Permission
+  createdBy: string
+  createdAt: string
+}
+
+interface Row {
+  id: string; org: string; dataset_id: string; principal: string; permission: Permission; created_by: string; created_at: string
+}
+
+const fromRow = (r: Row): Grant => ({
+  id: r.id, org: r.org, datasetId: r.dataset_id, principal: r.principal, permission: r.permission,
+  createdBy: r.created_by, createdAt: r.created_at,
+})
+
+export class GrantStore {
+  constructor(private readonly db: CatalogDb) {}
+
+  /** Grants `permission` to `principal` on the dataset (replacing an earlier permission); returns the grant and whether it is new. */
+  upsert(org: string, datasetId: string, principal: string, permission: Permission, createdBy: string): { grant: Grant; created: boolean } {
+    const existing = this.db.prepare('SELECT * FROM grants WHERE dataset_id = ? AND principal = ?').get(datasetId, principal) as Row | undefined
+    if (existing) {
+      this.db.prepare('UPDATE grants SET permission = ? WHERE id = ?').run(permission, existing.id)
+      return { grant: fromRow({ ...existing, permission }), created: false }
+    }
+    const row: Row = {
+      id: crypto.randomUUID(), org, dataset_id: datasetId, principal, permission,
+      created_by: createdBy, created_at: new Date().toISOString(),
+    }
+    this.db.prepare(`INSERT INTO grants (id, org, dataset_id, principal, permission, created_by, created_at)
+      VALUES (@id, @org, @dataset_id, @principal, @permission, @created_by, @created_at)`).run(row)
+    return { grant: fromRow(row), created: true }
+  }
+
+  listForDataset(org: string, datasetId: string): Grant[] {
+    return (this.db.prepare('SELECT * FROM grants WHERE org = ? AND dataset_id = ? ORDER BY created_at, id').all(org, datasetId) as Row[]).map(fromRow)
+  }
+
+  /** Every grant of the org (governance summary). */
+  listForOrg(org: string): Grant[] {
+    return (this.db.prepare('SELECT * FROM grants WHERE org = ? ORDER BY created_at, id').all(org) as Row[]).map(fromRow)
+  }
+
+  /** Deletes grant `id` of the dataset; false when there is none. */
+  delete(org: string, datasetId: string, id: string): boolean {
+    return this.db.prepare('DELETE FROM grants WHERE org = ? AND dataset_id = ? AND id = ?').run(org, datasetId, id).changes > 0
+  }
+
+  /** The strongest permission any of `principals` holds on the dataset, or null. */
+  permissionOf(org: string, datasetId: string, principals: readonly string[]): Permission | null {
+    if (principals.length === 0) return null
+    const marks = principals.map(() => '?').join(', ')
+    const rows = this.db.prepare(`SELECT permission FROM grants WHERE org = ? AND dataset_id = ? AND principal IN (${marks})`)
+      .all(org, datasetId, ...principals) as { permission: Permission }[]
+    if (rows.some((r) => r.permission === 'dataset.readwrite')) return 'dataset.readwrite'
+    return rows.length > 0 ? 'dataset.read' : null
+  }
+}
+
+/** The grant principals a caller matches: `user:<sub>`, `group:<g>` per group, `role:<r>` per role. */
+export function principalKeys(p: { sub: string; groups: string[]; roles: string[] }): string[] {
+  return [`user:${p.sub}`, ...p.groups.map((g) => `group:${g}`), ...p.roles.map((r) => `role:${r}`)]
+}
