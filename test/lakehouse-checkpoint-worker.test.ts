@@ -18,7 +18,7 @@ import {
 } from '../src/lakehouse/index.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const WORKER = path.join(ROOT, 'dist', 'workers', 'checkpoint.js')
+const WORKER = path.join(process.env.SLUICE_DIST ? path.resolve(ROOT, process.env.SLUICE_DIST) : path.join(ROOT, 'dist'), 'workers', 'checkpoint.js')
 const built = fs.existsSync(WORKER)
 
 function tempTable(t: Test): string {

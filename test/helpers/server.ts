@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url'
 import * as jose from 'jose'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-export const MAIN = path.join(ROOT, 'dist', 'src', 'main.js')
+/** The build the tests run: `dist/`, or SLUICE_DIST (a build elsewhere inside the checkout, so parallel builds do not collide). */
+export const DIST = process.env.SLUICE_DIST ? path.resolve(ROOT, process.env.SLUICE_DIST) : path.join(ROOT, 'dist')
+export const MAIN = path.join(DIST, 'src', 'main.js')
 
 export interface Claims { sub?: string; org?: string; roles?: string[]; groups?: string[] }
 

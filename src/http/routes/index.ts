@@ -12,6 +12,9 @@ import { connectorRoutes } from './connectors.js'
 import { importRoutes } from './import.js'
 import { profileRoutes } from './profile.js'
 import { columnStatsRoutes } from './column-stats.js'
+import { grantRoutes } from './grants.js'
+import { classificationRoutes } from './classification.js'
+import { governanceRoutes } from './governance.js'
 
 /** Every route the server serves; the OpenAPI test compares this list with the served document. */
 export function buildRouter(): Router {
@@ -20,7 +23,7 @@ export function buildRouter(): Router {
     ...healthRoutes, ...datasetRoutes, ...jobRoutes, ...fileRoutes, ...exploreRoutes,
     ...browseRoutes, ...registerRoutes, ...historyRoutes, ...maintenanceRoutes,
     ...connectorRoutes, ...importRoutes, ...profileRoutes,
-    ...columnStatsRoutes,
+    ...columnStatsRoutes, ...grantRoutes, ...classificationRoutes, ...governanceRoutes,
   ]) router.add(r)
   return router
 }

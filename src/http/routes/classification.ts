@@ -1,0 +1,4 @@
+/** Column classification: get, override, refresh. */
+import type { Route } from '../router.js'
+
+export const classificationRoutes: Route[] = []

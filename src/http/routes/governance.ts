@@ -1,0 +1,4 @@
+/** Governance summary of the caller's org. */
+import type { Route } from '../router.js'
+
+export const governanceRoutes: Route[] = []
