@@ -6,6 +6,9 @@
  */
 import type { MaskRule } from './masking.js'
 
+/** Column names the masks cover (never prune files or use stats on these: they hold raw values). */
+export const maskedColumns = (m: TaskMasks | null | undefined): string[] => m ? m.rules.map((r) => r.column) : []
+
 export interface TaskMasks {
   rules: MaskRule[]
   /** the org's salt for `hash` (secret: never logged) */

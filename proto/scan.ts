@@ -15,6 +15,7 @@ import type { MessagePort } from 'node:worker_threads'
 import type { Field, ColumnMeta } from './types.js'
 import type { Literal, OutputFormat, Plan } from './plan.js'
 import type { TaskFailure } from './errors.js'
+import type { TaskMasks } from './masks.js'
 
 export interface ScanFile {
   /** absolute path of a Parquet file */
@@ -26,12 +27,14 @@ export interface ScanFile {
 export interface ScanTask {
   kind: 'scan'
   files: ScanFile[]
-  /** the table schema (types of every column the plan may read) */
+  /** the table schema as stored (raw types; masked columns change type after the mask step) */
   fields: Field[]
   plan: Plan
   /** output column metadata, one per plan.select item */
   columns: ColumnMeta[]
   format: OutputFormat
+  /** the caller's masks: applied to every batch as read, before the plan runs (null: raw) */
+  masks: TaskMasks | null
   batchRows: number
   initialCredit: number
   port: MessagePort

@@ -13,6 +13,7 @@ import { executePlan } from './kernels/execute.js'
 import { createEncoder } from './kernels/encode.js'
 import { constantColumn } from './kernels/constant.js'
 import { CreditedPort, concatBytes as concat } from './kernels/credited-port.js'
+import { maskBatch, maskedFieldsOf, maskRuleMap } from './kernels/mask-batch.js'
 
 async function* fileBatches(files: ScanFile[], fields: Field[], columns: string[], partitionColumns: Set<string>, isCancelled: () => boolean): AsyncGenerator<Batch> {
   const fileFields = fields.filter((f) => columns.includes(f.name) && !partitionColumns.has(f.name))
@@ -32,14 +33,23 @@ async function* fileBatches(files: ScanFile[], fields: Field[], columns: string[
   }
 }
 
+async function* mapBatches(src: AsyncIterable<Batch>, f: (b: Batch) => Batch): AsyncGenerator<Batch> {
+  for await (const b of src) yield f(b)
+}
+
 export default async function scan(task: ScanTask): Promise<{ ok: true; value: null }> {
   const port = new CreditedPort(task.port, task.initialCredit)
   try {
     const partitionColumns = new Set<string>()
     for (const f of task.files) for (const k of Object.keys(f.partitionValues ?? {})) partitionColumns.add(k)
     const encoder = createEncoder(task.format, task.columns)
-    const source = fileBatches(task.files, task.fields, task.plan.columns, partitionColumns, () => port.cancelled)
-    const inputFields = task.fields.filter((f) => task.plan.columns.includes(f.name))
+    // Masks replace raw values as they are read: the plan (filters, groups, order,
+    // aggregates) only ever sees masked values, with their masked types.
+    const rules = maskRuleMap(task.masks)
+    const salt = task.masks?.salt ?? ''
+    const raw = fileBatches(task.files, task.fields, task.plan.columns, partitionColumns, () => port.cancelled)
+    const source = rules ? mapBatches(raw, (b) => maskBatch(b, rules, salt)) : raw
+    const inputFields = maskedFieldsOf(task.fields.filter((f) => task.plan.columns.includes(f.name)), rules)
     let rowCount = 0
     // The start bytes wait for the first batch (or the end), so an error before any output
     // can still become a proper HTTP error status on the main thread.

@@ -67,11 +67,15 @@ function onlyKeys(obj: Record<string, unknown>, allowed: string[], where: string
 }
 
 /** Validates a settings object against a dataset schema; returns it normalised or throws 422 invalid_settings. */
-export function validateSettings(input: unknown, schema: Field[]): DatasetSettings {
+/**
+ * `pushdown`: the dataset's rows are queried in a database (PostgreSQL connector), so every
+ * masking rule must also run as SQL there (src/query/masking-sql.ts maskSqlSupported).
+ */
+export function validateSettings(input: unknown, schema: Field[], opts: { pushdown?: boolean } = {}): DatasetSettings {
   if (!isPlainObject(input)) throw invalidSettings('settings must be a JSON object')
   onlyKeys(input, ['masking', 'refresh', 'profile_cache_ttl'], 'settings')
   const out: DatasetSettings = {}
-  if (input.masking !== undefined) out.masking = validateMasking(input.masking, schema)
+  if (input.masking !== undefined) out.masking = validateMasking(input.masking, schema, opts.pushdown === true)
   if (input.refresh !== undefined) {
     const r = input.refresh
     if (r === 'manual') out.refresh = 'manual'
@@ -89,7 +93,7 @@ export function validateSettings(input: unknown, schema: Field[]): DatasetSettin
   return out
 }
 
-function validateMasking(input: unknown, schema: Field[]): MaskingRule[] {
+function validateMasking(input: unknown, schema: Field[], pushdown: boolean): MaskingRule[] {
   if (!Array.isArray(input)) throw invalidSettings('settings.masking must be an array of rules')
   const seen = new Set<string>()
   return input.map((rule, i) => {
@@ -105,6 +109,10 @@ function validateMasking(input: unknown, schema: Field[]): MaskingRule[] {
     const spec = typeof strategy === 'string' ? STRATEGIES[strategy] : undefined
     if (!spec || !Object.hasOwn(STRATEGIES, strategy)) throw invalidSettings(`${where}.strategy: unknown strategy "${String(rule.strategy)}"; use one of ${Object.keys(STRATEGIES).join(', ')}`)
     if (!spec.types(field.type)) throw invalidSettings(`${where}: strategy "${strategy}" does not apply to ${field.type} column "${field.name}"`)
+    // PostgreSQL's float text differs from the API's canonical text, so a pushed-down hash
+    // could not equal the worker's (proto/masking.ts): refused rather than inconsistent.
+    if (pushdown && strategy === 'hash' && (field.type === 'float32' || field.type === 'float64'))
+      throw invalidSettings(`${where}: strategy "hash" cannot be applied to ${field.type} column "${field.name}" of a PostgreSQL dataset; use round, redact or null`)
     const params = rule.params ?? {}
     if (!isPlainObject(params)) throw invalidSettings(`${where}.params must be an object`)
     onlyKeys(params, Object.keys(spec.params), `${where}.params`)

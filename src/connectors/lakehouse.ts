@@ -13,6 +13,7 @@ import { SluiceError } from '../../proto/errors.js'
 import type { ColumnMeta, Field } from '../../proto/types.js'
 import type { OutputFormat, Plan, ReadAt } from '../../proto/plan.js'
 import type { ParquetFooterResult } from '../../proto/parquet-footer.js'
+import { maskedColumns, type TaskMasks } from '../../proto/masks.js'
 import type { Dataset } from '../catalog/index.js'
 import { assertVersionFilesPresent, loadSnapshot, parseStats, pruneFiles, type ActiveFile, type LoadOptions, type ReadAtOptions, type Snapshot } from '../lakehouse/index.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
@@ -25,6 +26,8 @@ export interface ExploreRequest {
   columns: ColumnMeta[]
   format: OutputFormat
   readAt: ReadAt
+  /** the caller's masks (src/governance/masking-view.ts); null when the caller sees raw values */
+  masks: TaskMasks | null
   signal: AbortSignal
 }
 
@@ -138,7 +141,8 @@ export async function* exploreDeltaTable(pool: WorkerPool, ref: TableRef | strin
   const snapshot = await loadTableSnapshot(table, readAtOptions(req.readAt))
   // A historical version whose files VACUUM removed is 422 version_unavailable, not a failed scan.
   await assertVersionFilesPresent(snapshot)
-  const files = pruneFiles(snapshot, req.plan.filter)
+  // Stats and partition values hold raw values: never prune on a masked column.
+  const files = pruneFiles(snapshot, req.plan.filter, { skipColumns: maskedColumns(req.masks) })
   if (table.confineTo) await confineFiles(table.confineTo, files.map((f) => f.absolutePath))
   yield* scanFiles(pool, files.map((f) => ({ path: path.join(table.tablePath, f.path), partitionValues: f.typedPartitionValues })),
     scanFields(snapshot, req.plan, datasetSchema), req)

@@ -22,6 +22,7 @@ import { pruneFiles, type ActiveFile, type Snapshot } from '../lakehouse/index.j
 import { WORKERS, type WorkerPool } from '../pool.js'
 import { assertInsideOrg, isHiddenName, isParquetName, isPartitionDirName, MAX_PARTITION_DEPTH } from './lakehouse-folder.js'
 import { scanFiles } from './scan-files.js'
+import { maskedColumns } from '../../proto/masks.js'
 import type { ExploreRequest } from './lakehouse.js'
 
 export const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__'
@@ -174,6 +175,7 @@ export async function folderSnapshot(root: string, dir: string, fields: Field[])
  * partition values, scans in a worker. Scan errors arrive from the stream.
  */
 export async function* exploreParquetFolder(pool: WorkerPool, root: string, dir: string, fields: Field[], req: ExploreRequest): AsyncGenerator<Uint8Array> {
-  const planned = pruneFiles(await folderSnapshot(root, dir, fields), req.plan.filter)
+  // Hive partition values are raw values: never prune on a masked column.
+  const planned = pruneFiles(await folderSnapshot(root, dir, fields), req.plan.filter, { skipColumns: maskedColumns(req.masks) })
   yield* scanFiles(pool, planned.map((f) => ({ path: f.absolutePath, partitionValues: f.typedPartitionValues })), fields, req)
 }

@@ -10,7 +10,10 @@ import type { Field } from '../../proto/types.js'
 import type { PgScanTask } from '../../proto/postgres.js'
 import type { Principal } from '../../proto/principal.js'
 import { validateSettings, type Dataset, type DatasetStore } from '../catalog/index.js'
-import { compilePostgres } from '../query/index.js'
+import { compilePostgres, type PgSqlSource } from '../query/index.js'
+import { maskSql, maskSqlSupported } from '../query/masking-sql.js'
+import { maskedField } from '../../proto/masking.js'
+import type { TaskMasks } from '../../proto/masks.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
 import { streamTask } from './scan-stream.js'
 import { valueExpr, type PgSourceColumn } from './postgres-types.js'
@@ -106,7 +109,7 @@ export async function registerPostgresDataset(
   rt.assertAvailable()
   const { columns, rowEstimate } = await discoverSource(rt, src, signal)
   const schema: Field[] = columns.map((c) => c.field)
-  const settings = validateSettings(input.settings ?? {}, schema)
+  const settings = validateSettings(input.settings ?? {}, schema, { pushdown: true })
   const now = new Date().toISOString()
   const dataset: Dataset = {
     id: deps.datasets.newId(), org: p.org, name: input.name, kind: 'connector', description: input.description,
@@ -129,6 +132,29 @@ export function valueExpressions(columns: readonly PgSourceColumn[]): Map<string
 }
 
 /**
+ * The source as a caller sees it: each masked column's value expression wrapped in its SQL
+ * mask (src/query/masking-sql.ts), with the masked field type, so filters, groups, orders
+ * and aggregates in the outer query only ever see masked values. The org's salt is bound as
+ * $1 (never in SQL text) when a rule hashes.
+ */
+export function pgSourceView(columns: readonly PgSourceColumn[], masks: TaskMasks | null): Pick<PgSqlSource, 'columns' | 'fields' | 'leadingParams'> {
+  const exprs = valueExpressions(columns)
+  const fields = new Map(columns.map((c) => [c.name, c.field]))
+  if (!masks || masks.rules.length === 0) return { columns: exprs, fields }
+  const needsSalt = masks.rules.some((r) => r.strategy === 'hash')
+  for (const rule of masks.rules) {
+    const field = fields.get(rule.column)
+    if (!field) continue // a rule on a column the source no longer has masks nothing
+    if (!maskSqlSupported(rule, field)) {
+      throw new SluiceError(422, 'invalid_settings', `masking rule on "${rule.column}": strategy "${rule.strategy}" cannot run in PostgreSQL for a ${field.type} column; change the rule`)
+    }
+    exprs.set(rule.column, maskSql(rule, exprs.get(rule.column)!, field, '$1'))
+    fields.set(rule.column, maskedField(field, rule))
+  }
+  return { columns: exprs, fields, leadingParams: needsSalt ? [masks.salt] : [] }
+}
+
+/**
  * Streams a plan over a PostgreSQL-backed dataset. Holds one of the connector's slots for
  * the whole statement (the worker's connection); a connection failure marks the connector
  * suspect so its health probe runs.
@@ -140,8 +166,7 @@ export async function* explorePostgres(pool: WorkerPool, connectors: ConnectorRe
   rt.assertAvailable()
   const { sql, params } = compilePostgres(req.plan, {
     from: fromClause(src),
-    columns: valueExpressions(src.columns),
-    fields: new Map(src.columns.map((c) => [c.name, c.field])),
+    ...pgSourceView(src.columns, req.masks),
   })
   const release = await rt.acquire(req.signal)
   try {

@@ -73,7 +73,9 @@ export const fileRoutes: Route[] = [
     method: 'POST', path: '/api/datasets/file/upload', auth: true, body: true,
     handler: async (ctx, s, body) => {
       const p = ctx.principal!
-      assertCanCreate(p)
+      // Legacy: creating and writing both need editor, so refuse before the body arrives. In
+      // grants mode a viewer with a readwrite grant may append: decided once the name is known.
+      if (s.config.authzMode === 'legacy') assertCanCreate(p)
       const form = await receiveUpload(ctx, s, body!)
       try {
         const name = validateDatasetName(optionValue(ctx, form, 'name'))
@@ -93,17 +95,18 @@ export const fileRoutes: Route[] = [
         const existing = found
         if (existing && !mode) throw new SluiceError(409, 'dataset_name_taken', `a dataset named "${name}" already exists (use mode=append or mode=overwrite to add a version)`)
         if (existing) assertCanWriteDataset(s, p, existing)
+        else assertCanCreate(p)
         // Appending to a name that does not exist yet creates it, as Spark's append mode does.
         const work = (jc: JobContext | null, signal: AbortSignal) => existing
           ? writeUploadToDataset(deps, p, existing, input, { mode: mode!, schemaMode, runId }, jc, signal)
           : createDatasetFromUpload(deps, p, input, jc, signal)
         if (isAsync) {
-          const job = s.jobs.start(p, 'upload', name, (jc) => work(jc, jc.signal).then(datasetView))
+          const job = s.jobs.start(p, 'upload', name, (jc) => work(jc, jc.signal).then((d) => datasetView(d, p)))
           ctx.sendJson(202, { job: jobView(job) })
           return
         }
         const dataset = await work(null, ctx.signal)
-        ctx.sendJson(existing ? 200 : 201, datasetView(dataset))
+        ctx.sendJson(existing ? 200 : 201, datasetView(dataset, p))
       } catch (err) {
         await fs.promises.rm(form.file.path, { force: true })
         throw err

@@ -30,7 +30,7 @@ export const registerRoutes: Route[] = [
       if (b.connector_id !== LAKEHOUSE_CONNECTOR_ID) {
         const dataset = await registerPostgresDataset({ datasets: s.datasets, connectors: s.connectors }, p,
           { name, connectorId: b.connector_id, sourceTable: b.source_table, sourceQuery: b.source_query, description, settings: b.settings }, ctx.signal)
-        ctx.sendJson(201, datasetView(dataset))
+        ctx.sendJson(201, datasetView(dataset, ctx.principal!))
         return
       }
       if (b.source_query !== undefined) throw invalidParameter('source_query', 'the lakehouse connector registers folders: use source_table')
@@ -40,7 +40,7 @@ export const registerRoutes: Route[] = [
         { name, connectorId: b.connector_id, sourceTable: b.source_table, description, settings: b.settings },
         ctx.signal,
       )
-      ctx.sendJson(201, datasetView(dataset))
+      ctx.sendJson(201, datasetView(dataset, ctx.principal!))
     },
   },
 ]
