@@ -101,6 +101,8 @@ export interface VacuumResult {
   /** paths relative to the table root, at most VACUUM_LIST_LIMIT of them */
   files: string[]
   files_truncated: boolean
+  /** true when `files` is empty because the table is partitioned by a column masked for the caller (paths would show raw values) */
+  files_withheld?: boolean
   /** the VACUUM START and VACUUM END versions, null in a dry run */
   start_version: number | null
   end_version: number | null

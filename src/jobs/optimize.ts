@@ -19,7 +19,7 @@ import type { Principal } from '../auth/principal.js'
 import type { Dataset } from '../catalog/index.js'
 import { confineTableFiles, loadTableSnapshot, type TableRef } from '../connectors/lakehouse.js'
 import { checkWritable, commitWithRetry, type Snapshot } from '../lakehouse/index.js'
-import { optimizeActions, planOptimize, type CompactedFile, type OptimizePlan } from '../lakehouse/optimize-plan.js'
+import { filterColumns, optimizeActions, planOptimize, type CompactedFile, type OptimizePlan } from '../lakehouse/optimize-plan.js'
 import { WORKERS } from '../pool.js'
 import { parseExploreBody } from '../query/index.js'
 import { testPause } from '../test-hooks.js'
@@ -30,6 +30,11 @@ export interface OptimizeRequest {
   targetFileSize: number
   /** a filter on partition columns, in the grammar of POST explore's `filter` */
   where: string | null
+  /**
+   * Columns masked for the caller: `where` may not name them (which files it matches would
+   * tell whether a raw value exists).
+   */
+  maskedColumns?: readonly string[]
 }
 
 export interface PreparedOptimize {
@@ -63,6 +68,8 @@ export async function prepareOptimize(dataDir: string, dataset: Dataset, req: Op
   const snapshot = await loadTableSnapshot(table)
   checkWritable(snapshot.protocol, snapshot.metadata, snapshot.deltaSchema, { removesData: false })
   const filter = req.where === null ? null : parseWhere(req.where, snapshot)
+  const masked = filter ? [...filterColumns(filter)].filter((c) => req.maskedColumns?.includes(c)) : []
+  if (masked.length > 0) throw invalidParameter('where', `column "${masked[0]}" is masked for you: OPTIMIZE where cannot select files by its raw values`)
   const plan = planOptimize(snapshot, { targetFileSize: req.targetFileSize, where: filter })
   return { dataset, table, tablePath, snapshot, plan, where: req.where }
 }

@@ -25,6 +25,11 @@ export interface VacuumRequest {
   retentionHours: number | null
   dryRun: boolean
   mode: VacuumMode
+  /**
+   * Columns masked for the caller. File paths of a table partitioned by one of them hold raw
+   * values (`email=alice%40x.com/…`), so the result lists no paths (`files_withheld`).
+   */
+  maskedColumns?: readonly string[]
 }
 
 export interface PreparedVacuum {
@@ -79,11 +84,13 @@ export async function runVacuum(deps: MaintenanceDeps, p: Principal, prep: Prepa
   // a registered table must not lead the deletion outside the org folder (links)
   await confineTableFiles(prep.table, [...plan.files.map((f) => f.absolutePath), ...plan.emptyDirectories])
   signal.throwIfAborted()
+  const withhold = snapshot.partitionColumns.some((c) => request.maskedColumns?.includes(c))
   const result: VacuumResult = {
     dataset: prep.dataset.name, operation: 'VACUUM', mode: request.mode, dry_run: request.dryRun,
     retention_hours: prep.retentionMs / 3_600_000, delete_before: new Date(deleteBeforeMs).toISOString(),
     num_files: plan.files.length, bytes: plan.bytes, files_deleted: 0, bytes_freed: 0,
-    files: plan.files.slice(0, VACUUM_LIST_LIMIT).map((f) => f.path), files_truncated: plan.files.length > VACUUM_LIST_LIMIT,
+    files: withhold ? [] : plan.files.slice(0, VACUUM_LIST_LIMIT).map((f) => f.path), files_truncated: !withhold && plan.files.length > VACUUM_LIST_LIMIT,
+    ...(withhold ? { files_withheld: true } : {}),
     start_version: null, end_version: null,
   }
   if (request.dryRun) return result

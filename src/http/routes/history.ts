@@ -4,6 +4,7 @@ import { loadSnapshot, readHistory, type HistoryEntry } from '../../lakehouse/in
 import type { Route } from '../router.js'
 import { intParam } from '../params.js'
 import { readableDataset } from '../../auth/dataset-access.js'
+import { maskRulesFor } from '../../governance/masking-view.js'
 
 /**
  * Row count of each version (sum of numRecords of its active files; null when a file has no
@@ -22,12 +23,29 @@ async function rowCounts(tablePath: string, versions: number[]): Promise<Map<num
   return out
 }
 
-function entryView(e: HistoryEntry, rowCount: number | null) {
+/**
+ * Operation parameters as `masked` (columns masked for the caller) allows: a parameter whose
+ * text names a masked column (a DELETE/MERGE/OPTIMIZE predicate such as `email = 'a@b.c'`)
+ * may carry raw values, so its value is withheld.
+ */
+function visibleParameters(params: HistoryEntry['operationParameters'], masked: readonly string[]): HistoryEntry['operationParameters'] {
+  if (masked.length === 0 || !params) return params
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(params)) {
+    const text = typeof v === 'string' ? v : JSON.stringify(v) ?? ''
+    out[k] = masked.some((c) => text.includes(c)) ? WITHHELD : v
+  }
+  return out as HistoryEntry['operationParameters']
+}
+
+const WITHHELD = '(withheld: names a column masked for you)'
+
+function entryView(e: HistoryEntry, rowCount: number | null, masked: readonly string[]) {
   return {
     version: e.version,
     timestamp: new Date(e.timestampMs).toISOString(),
     operation: e.operation,
-    parameters: e.operationParameters,
+    parameters: visibleParameters(e.operationParameters, masked),
     metrics: e.operationMetrics,
     row_count: rowCount,
     run_id: e.runId ?? null,
@@ -41,6 +59,7 @@ export const historyRoutes: Route[] = [
     method: 'GET', path: '/api/datasets/{name}/history', auth: true, body: false,
     handler: async (ctx, s) => {
       const d = readableDataset(ctx, s)
+      const masked = [...maskRulesFor(d, ctx.principal!).keys()]
       const q = new URLSearchParams(ctx.rawQuery)
       const limit = intParam(q.get('limit'), 'limit', { def: 50, max: 200, clamp: true })
       const offset = intParam(q.get('offset'), 'offset', { def: 0 })
@@ -51,7 +70,7 @@ export const historyRoutes: Route[] = [
       const counts = await rowCounts(ref.tablePath, historyPage.entries.map((e) => e.version))
       ctx.sendJson(200, {
         total: historyPage.total, limit, offset,
-        items: historyPage.entries.map((e) => entryView(e, counts.get(e.version) ?? null)),
+        items: historyPage.entries.map((e) => entryView(e, counts.get(e.version) ?? null, masked)),
       })
     },
   },

@@ -5,6 +5,7 @@
  */
 import { badRequest, invalidParameter } from '../../../proto/errors.js'
 import { writableDataset } from '../../auth/dataset-access.js'
+import { maskRulesFor } from '../../governance/masking-view.js'
 import { DEFAULT_TARGET_FILE_SIZE } from '../../lakehouse/optimize-plan.js'
 import type { MaintenanceDeps } from '../../jobs/maintenance.js'
 import { prepareOptimize, runOptimize } from '../../jobs/optimize.js'
@@ -60,7 +61,7 @@ export const maintenanceRoutes: Route[] = [
       const where = o.get('where')
       if (where !== undefined && (where.trim() === '' || where.length > 10_000)) throw invalidParameter('where', 'must be a non-empty filter of at most 10000 characters')
       const isAsync = boolParam(o.get('async'), 'async', false)
-      const prep = await prepareOptimize(s.config.dataDir, d, { targetFileSize, where: where ?? null })
+      const prep = await prepareOptimize(s.config.dataDir, d, { targetFileSize, where: where ?? null, maskedColumns: [...maskRulesFor(d, p).keys()] })
       if (isAsync) {
         const job = s.jobs.start(p, 'optimize', d.name, (jc) => runOptimize(deps(s), p, prep, jc, jc.signal))
         ctx.sendJson(202, { job: jobView(job) })
@@ -80,7 +81,9 @@ export const maintenanceRoutes: Route[] = [
       const mode = enumParam(o.get('mode') ?? null, 'mode', ['lite', 'full'] as const, 'lite')
       const dryRun = boolParam(o.get('dry_run'), 'dry_run', false)
       const isAsync = boolParam(o.get('async'), 'async', false)
-      const prep = await prepareVacuum(s.config.dataDir, d, { retentionHours: rawHours === undefined ? null : Number(rawHours), dryRun, mode })
+      const prep = await prepareVacuum(s.config.dataDir, d, {
+        retentionHours: rawHours === undefined ? null : Number(rawHours), dryRun, mode, maskedColumns: [...maskRulesFor(d, p).keys()],
+      })
       if (isAsync) {
         const job = s.jobs.start(p, 'vacuum', d.name, (jc) => runVacuum(deps(s), p, prep, jc, jc.signal))
         ctx.sendJson(202, { job: jobView(job) })
