@@ -8,7 +8,11 @@ import * as jose from 'jose'
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js')
 
-export interface BenchServer { url: string; token: string; proc: ChildProcess; dataDir: string; rss(): number; stop(): Promise<void> }
+export interface BenchServer {
+  url: string; token: string; proc: ChildProcess; dataDir: string; rss(): number; stop(): Promise<void>
+  /** a token for org "bench" with these roles (the default token has admin and editor) */
+  tokenFor(roles: string[]): Promise<string>
+}
 
 export async function startBenchServer(dataDir: string, env: Record<string, string> = {}): Promise<BenchServer> {
   const secret = crypto.randomBytes(24).toString('base64url')
@@ -25,10 +29,11 @@ export async function startBenchServer(dataDir: string, env: Record<string, stri
     })
     proc.on('exit', (code) => reject(new Error(`server exited with ${code}`)))
   })
-  const token = await new jose.SignJWT({ org: 'bench', roles: ['admin', 'editor'] }).setProtectedHeader({ alg: 'HS256' })
+  const tokenFor = (roles: string[]) => new jose.SignJWT({ org: 'bench', roles }).setProtectedHeader({ alg: 'HS256' })
     .setSubject('bench').setExpirationTime('2h').sign(new TextEncoder().encode(secret))
+  const token = await tokenFor(['admin', 'editor'])
   return {
-    url: `http://127.0.0.1:${port}`, token, proc, dataDir,
+    url: `http://127.0.0.1:${port}`, token, proc, dataDir, tokenFor,
     rss: () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${proc.pid}/status`, 'utf8'))![1]) * 1024,
     stop: async () => {
       proc.kill('SIGTERM')
