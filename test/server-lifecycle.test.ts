@@ -17,16 +17,6 @@ t.test('refuses to start on the pure-JS uWS fallback', async (t) => {
   t.match(r.stderr, /pure-JS fallback instead of the native binding/, 'says why')
 })
 
-t.test('refuses AUTHZ_MODE=grants until share grants exist (never silently looser)', async (t) => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-authz-'))
-  t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }))
-  const r = spawnSync(process.execPath, [MAIN], {
-    env: { ...process.env, AUTHZ_MODE: 'grants', PORT: '0', DATA_DIR: dataDir, JWT_SECRET: 'x' }, encoding: 'utf8', timeout: 20_000,
-  })
-  t.equal(r.status, 1)
-  t.match(r.stderr, /AUTHZ_MODE=grants is not implemented yet/)
-})
-
 t.test('health, readiness, logs, graceful shutdown', async (t) => {
   const s = await startServer()
   const health = await fetch(`${s.url}/healthz`)

@@ -37,6 +37,18 @@ export function canWrite(s: AccessDeps, p: Principal, d: Dataset): boolean {
   return isAdmin(p) || d.createdBy === p.sub || grantOf(s, p, d) === 'dataset.readwrite'
 }
 
+/**
+ * Which datasets of the org a list shows the caller: `null` for all of them, else those
+ * created by `sub` or granted to one of `principals` (DatasetStore.list filters in SQL).
+ * `available` is `/api/datasets/available` (filtered in both modes); otherwise it is
+ * `GET /api/datasets` (filtered in grants mode only). Admins see everything.
+ */
+export function listScope(s: AccessDeps, p: Principal, available: boolean): { sub: string; principals: string[] } | null {
+  if (isAdmin(p)) return null
+  if (!available && s.config.authzMode === 'legacy') return null
+  return { sub: p.sub, principals: principalKeys(p) }
+}
+
 /** Masking rules, classification overrides and grants: admin or the dataset's creator (both modes). */
 export function canGovern(p: Principal, d: Dataset): boolean {
   return p.org === d.org && (isAdmin(p) || d.createdBy === p.sub)

@@ -62,7 +62,11 @@ export const SORTS = {
 } as const
 export type DatasetSort = keyof typeof SORTS
 
-export interface ListOptions { limit: number; offset: number; q: string | null; sort: DatasetSort }
+export interface ListOptions {
+  limit: number; offset: number; q: string | null; sort: DatasetSort
+  /** only datasets created by `sub` or granted to one of `principals` (share grants); absent or null: every dataset of the org */
+  visibleTo?: { sub: string; principals: string[] } | null
+}
 
 export class DatasetStore {
   constructor(private readonly db: CatalogDb) {}
@@ -93,6 +97,15 @@ export class DatasetStore {
       const pattern = '%' + opts.q.replace(/[\\%_]/g, (c) => '\\' + c) + '%'
       where += " AND (name LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')"
       params.push(pattern, pattern)
+    }
+    if (opts.visibleTo) {
+      // In SQL, so that `total` and the page both count only what the caller may see.
+      const { sub, principals } = opts.visibleTo
+      const marks = principals.map(() => '?').join(', ')
+      where += ' AND (created_by = ?' + (principals.length > 0
+        ? ` OR id IN (SELECT dataset_id FROM grants WHERE org = ? AND principal IN (${marks})))`
+        : ')')
+      params.push(sub, ...(principals.length > 0 ? [org, ...principals] : []))
     }
     const total = (this.db.prepare(`SELECT count(*) AS n FROM datasets WHERE ${where}`).get(...params) as { n: number }).n
     const rows = this.db

@@ -5,6 +5,7 @@
  * CASCADE). Every lookup takes the org.
  */
 import crypto from 'node:crypto'
+import { invalidParameter } from '../../proto/errors.js'
 import type { CatalogDb } from './db.js'
 
 export type Permission = 'dataset.read' | 'dataset.readwrite'
@@ -72,6 +73,25 @@ export class GrantStore {
     if (rows.some((r) => r.permission === 'dataset.readwrite')) return 'dataset.readwrite'
     return rows.length > 0 ? 'dataset.read' : null
   }
+}
+
+const PRINCIPAL = /^(user|group|role):(.+)$/s
+// C0 and C1 control characters: a name with one could forge log lines or hide in a UI.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+/** `user:<sub>`, `group:<name>` or `role:<role>` with a name of 1-200 characters and no control characters; else 422 invalid_parameter. */
+export function validatePrincipal(raw: unknown): string {
+  const m = typeof raw === 'string' ? PRINCIPAL.exec(raw) : null
+  if (!m) throw invalidParameter('principal', 'must be "user:<sub>", "group:<name>" or "role:<role>"')
+  const name = m[2]!
+  if (name.length > 200 || CONTROL.test(name)) throw invalidParameter('principal', 'the name after the prefix must be 1-200 characters without control characters')
+  return raw as string
+}
+
+/** `dataset.read` or `dataset.readwrite`; else 422 invalid_parameter. */
+export function validatePermission(raw: unknown): Permission {
+  if (!PERMISSIONS.includes(raw as Permission)) throw invalidParameter('permission', `must be one of ${PERMISSIONS.join(', ')}`)
+  return raw as Permission
 }
 
 /** The grant principals a caller matches: `user:<sub>`, `group:<g>` per group, `role:<r>` per role. */
