@@ -16,6 +16,8 @@
  */
 import type { Batch } from './batch.js'
 import type { Field } from './types.js'
+import type { ScanFile } from './scan.js'
+import type { PgConnection } from './postgres.js'
 
 export const SEMANTIC_TYPES = [
   'email', 'phone', 'person_name', 'national_id', 'credit_card', 'iban', 'ip_address',
@@ -59,9 +61,31 @@ export interface ColumnClassification {
   source: 'auto' | 'manual'
 }
 
-/** Worker task: classify every field of `fields` from its name and its column in `sample` (matched by name). */
-export interface ClassifyTask {
-  kind: 'classify'
-  fields: Field[]
-  sample: Batch
+/** Rows of the sample automatic classification looks at (the first rows of the table, spread over its files). */
+export const CLASSIFY_SAMPLE_ROWS = 5000
+
+/**
+ * Worker task: classify every field of `fields` from its name and its column in a sample
+ * (matched by name). The sample is either ready (`sample`), read by the worker from Parquet
+ * files (`files`, Delta partition values as constant columns), or read by the worker from
+ * PostgreSQL (`postgres`: one SELECT of the value expressions with a LIMIT, in a READ ONLY
+ * transaction; its result columns are `fields`, in order). Values never leave the worker.
+ */
+export type ClassifyTask = { kind: 'classify'; fields: Field[] } & (
+  | { sample: Batch }
+  | { files: ScanFile[]; sampleRows: number }
+  | { postgres: { connection: PgConnection; sql: string } }
+)
+
+/** One column of `GET /api/datasets/{name}/classification`, in schema order; null fields: never classified. */
+export interface ColumnClassificationView {
+  name: string
+  semantic_type: SemanticType | null
+  sensitivity: Sensitivity | null
+  confidence: number | null
+  source: 'auto' | 'manual' | null
+  /** the dataset's settings.masking has a rule for the column */
+  masked: boolean
 }
+
+export const SENSITIVITIES: readonly Sensitivity[] = ['public', 'internal', 'confidential', 'restricted']

@@ -85,13 +85,14 @@ async function main(): Promise<void> {
       throw err
     }))
   const datasets = new DatasetStore(db)
+  const classifications = new ClassificationStore(db)
   const jobs = new JobRunner(jobStore, log)
   const refresh = new RefreshScheduler(
-    { dataDir: config.dataDir, pool, datasets, connectors, engineInfo: ENGINE_INFO, rowsPerFile: config.rowsPerFile },
+    { dataDir: config.dataDir, pool, datasets, connectors, engineInfo: ENGINE_INFO, rowsPerFile: config.rowsPerFile, classifications, log },
     jobs, log, config.refreshTickMs)
   const services: Services = {
     config, log, pool, jobStore, datasets, jobs, connectors, refresh,
-    grants: new GrantStore(db), classifications: new ClassificationStore(db), secrets: secretBox,
+    grants: new GrantStore(db), classifications, secrets: secretBox,
     verifier: new TokenVerifier({ secret, jwksFile: config.jwtJwksFile, issuer: config.jwtIssuer, audience: config.jwtAudience }),
     draining: { value: false },
   }

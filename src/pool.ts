@@ -18,6 +18,7 @@ export const WORKERS = {
   profileScan: fileURLToPath(new URL('../workers/profile-scan.js', import.meta.url)),
   profileFinish: fileURLToPath(new URL('../workers/profile-finish.js', import.meta.url)),
   columnStats: fileURLToPath(new URL('../workers/column-stats.js', import.meta.url)),
+  classify: fileURLToPath(new URL('../workers/classify.js', import.meta.url)),
 } as const
 
 /**

@@ -52,6 +52,13 @@ export class ClassificationStore {
     run.immediate()
   }
 
+  /** Stores manual overrides of several columns at once (all or none). */
+  setManualMany(datasetId: string, overrides: readonly { name: string; semanticType: SemanticType; sensitivity: Sensitivity }[]): void {
+    this.db.transaction(() => {
+      for (const o of overrides) this.setManual(datasetId, o.name, o.semanticType, o.sensitivity)
+    }).immediate()
+  }
+
   /** Stores a manual override of one column (confidence 1). */
   setManual(datasetId: string, column: string, semanticType: SemanticType, sensitivity: Sensitivity): void {
     this.db.prepare(`INSERT INTO column_classifications (dataset_id, column_name, semantic_type, sensitivity, confidence, source, updated_at)

@@ -8,5 +8,5 @@ export {
   type ConnectorRecord, type ConnectorSource,
 } from './connectors.js'
 export { SecretBox, SecretsUnreadableError, secretsKeyPath, type ConnectorSecrets } from './secret-box.js'
-export { GrantStore, PERMISSIONS, principalKeys, type Grant, type Permission } from './grants.js'
+export { GrantStore, PERMISSIONS, principalKeys, validatePermission, validatePrincipal, type Grant, type Permission } from './grants.js'
 export { ClassificationStore } from './classifications.js'

@@ -22,8 +22,9 @@ import type { PgSourceColumn } from '../connectors/postgres-types.js'
 import { statsRowCount } from '../connectors/lakehouse.js'
 import { copyRows } from './import-copy.js'
 import type { JobContext } from './runner.js'
+import { classifyAfterWrite, type ClassifyHookDeps } from '../governance/classify-dataset.js'
 
-export interface ImportDeps {
+export interface ImportDeps extends ClassifyHookDeps {
   dataDir: string
   pool: WorkerPool
   datasets: DatasetStore
@@ -116,6 +117,7 @@ export async function importTable(deps: ImportDeps, p: Principal, input: ImportI
     signal.throwIfAborted()
     deps.datasets.insert(dataset)
     committed = true
+    await classifyAfterWrite(deps, dataset)
     return dataset
   } finally {
     await fs.promises.rm(workDir, { recursive: true, force: true })
@@ -175,6 +177,7 @@ export async function refreshImport(deps: ImportDeps, p: Principal, d: Dataset, 
       provenance: { ...fresh.provenance, columns, refreshed_at: new Date().toISOString(), job: job.id },
     }
     deps.datasets.update(next)
+    await classifyAfterWrite(deps, next)
     return next
   } finally {
     await fs.promises.rm(workDir, { recursive: true, force: true })

@@ -24,6 +24,7 @@ import { statsRowCount } from '../connectors/lakehouse.js'
 import type { JobContext } from './runner.js'
 import type { UploadDeps, UploadInput } from './upload.js'
 import { testPause } from '../test-hooks.js'
+import { classifyAfterWrite } from '../governance/classify-dataset.js'
 
 export type WriteMode = 'append' | 'overwrite'
 export type SchemaMode = 'strict' | 'merge'
@@ -91,6 +92,7 @@ export async function writeUploadToDataset(
     dataset.rowCount = statsRowCount(now)
     dataset.updatedAt = new Date().toISOString()
     deps.datasets.update(dataset)
+    await classifyAfterWrite(deps, dataset)
     return dataset
   } finally {
     progress.port1.close()

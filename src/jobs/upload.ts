@@ -16,6 +16,7 @@ import { commitNewTable } from './managed-table.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
 import type { JobContext } from './runner.js'
 import { testPause } from '../test-hooks.js'
+import { classifyAfterWrite, type ClassifyHookDeps } from '../governance/classify-dataset.js'
 
 export interface UploadInput {
   name: string
@@ -26,7 +27,7 @@ export interface UploadInput {
   runId?: string | null
 }
 
-export interface UploadDeps { dataDir: string; pool: WorkerPool; datasets: DatasetStore; engineInfo: string; rowsPerFile: number }
+export interface UploadDeps extends ClassifyHookDeps { dataDir: string; pool: WorkerPool; datasets: DatasetStore; engineInfo: string; rowsPerFile: number }
 
 export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, input: UploadInput, job: JobContext | null, signal: AbortSignal): Promise<Dataset> {
   const id = deps.datasets.newId()
@@ -74,6 +75,7 @@ export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, in
     signal.throwIfAborted()
     deps.datasets.insert(dataset)
     committed = true
+    await classifyAfterWrite(deps, dataset)
     return dataset
   } finally {
     progress.port1.close()

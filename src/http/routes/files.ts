@@ -88,7 +88,7 @@ export const fileRoutes: Route[] = [
         const runId = optionValue(ctx, form, 'run_id')
         if (runId !== null && !RUN_ID.test(runId)) throw invalidParameter('run_id', 'must be 1-128 characters of [A-Za-z0-9._:-]')
         const input = { name, description, file: form.file, options, runId }
-        const deps = { dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, engineInfo: ENGINE_INFO, rowsPerFile: s.config.rowsPerFile }
+        const deps = { dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, engineInfo: ENGINE_INFO, rowsPerFile: s.config.rowsPerFile, classifications: s.classifications, log: s.log }
         const found = s.datasets.get(p.org, name)
         // A dataset the caller may not read is 404 (a new upload may not take its name either).
         if (found && !canRead(s, p, found)) throw datasetNotFound(name)

@@ -17,7 +17,7 @@ import type { Services } from '../services.js'
 import { ENGINE_INFO } from '../../engine.js'
 
 function importDeps(s: Services): ImportDeps {
-  return { dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, connectors: s.connectors, engineInfo: ENGINE_INFO, rowsPerFile: s.config.rowsPerFile }
+  return { dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, connectors: s.connectors, engineInfo: ENGINE_INFO, rowsPerFile: s.config.rowsPerFile, classifications: s.classifications, log: s.log }
 }
 
 async function bodyObject(body: { readJson(): Promise<unknown> }, keys: string[]): Promise<Record<string, unknown>> {

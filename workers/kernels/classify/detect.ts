@@ -227,6 +227,9 @@ function classifyText(field: Field, values: string[], hint: SemanticType | null,
     const rate = matchRate(values, (s) => isNameShaped(s) && startsWithGivenName(s))
     if (rate >= 0.5) return result(name, 'person_name', Math.min(evidenceCap, 0.5 + 0.4 * rate))
   }
+  // any other name ("customer", "holder"): person names when nearly all are "Given Family" with a known given name
+  if (values.length >= MIN_EVIDENCE && matchRate(values, (s) => /\s/.test(s) && isNameShaped(s) && startsWithGivenName(s)) >= MIN_MATCH_RATE)
+    return result(name, 'person_name', 0.6)
 
   const distinct = new Set(values).size
   let chars = 0; let words = 0

@@ -93,7 +93,18 @@ export function isIpv6(s: string): boolean {
   return halves.length === 2 ? groups.length <= 7 : groups.length === 8
 }
 
-export const isIp = (s: string): boolean => isIpv4(s) || isIpv6(s)
+/**
+ * An IPv4 or IPv6 address, optionally with a prefix length: PostgreSQL's `inet` text form
+ * writes host addresses as "192.0.2.1/32" (and networks as "10.0.0.0/8").
+ */
+export function isIp(s: string): boolean {
+  const slash = s.indexOf('/')
+  if (slash < 0) return isIpv4(s) || isIpv6(s)
+  const addr = s.slice(0, slash)
+  const bits = s.slice(slash + 1)
+  if (!/^\d{1,3}$/.test(bits)) return false
+  return isIpv4(addr) ? Number(bits) <= 32 : isIpv6(addr) && Number(bits) <= 128
+}
 
 /** Pragmatic email syntax: one @, local part of atoms, a dotted domain with a 2+ letter TLD. */
 export function isEmail(s: string): boolean {
