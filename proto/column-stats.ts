@@ -12,9 +12,15 @@
  * `i` starts at `fromMicros + i * bucketMicros`. Weeks are ISO weeks (Monday 00:00 UTC).
  * Rows whose time is null or outside the range are skipped; `count` counts every other row of
  * the bucket, nulls of the column included.
+ *
+ * Masking: tasks carry the caller's masks (proto/masks.ts) and mask each batch right after the
+ * read, the time column included, so buckets, min/max and distinct counts are over masked
+ * values; `fields` of the finish task are the masked fields. The header carries the reported
+ * columns' metadata `{"name","type","masked"}` and `time_column_masked`.
  */
 import type { Field } from './types.js'
 import type { ScanFile } from './scan.js'
+import type { TaskMasks } from './masks.js'
 
 export const BUCKET_SIZES = ['1h', '1d', '1w'] as const
 export type BucketSize = (typeof BUCKET_SIZES)[number]
@@ -87,6 +93,8 @@ export interface ColumnStatsTask {
   /** bucket-aligned µs since epoch: [fromMicros, toMicros) */
   fromMicros: number
   toMicros: number
+  /** the caller's masks, applied right after the read (absent: nothing masked) */
+  masks?: TaskMasks
 }
 
 export type ColumnStatsFormat = 'json' | 'ndjson'
@@ -94,8 +102,12 @@ export type ColumnStatsFormat = 'json' | 'ndjson'
 export interface ColumnStatsFinishTask {
   kind: 'column-stats-finish'
   partials: ColumnStatsPartial[]
-  /** the requested columns, in output order */
+  /** the requested columns, in output order, as the caller sees them (masked types) */
   fields: Field[]
+  /** the requested columns the caller sees masked */
+  masked?: string[]
+  /** true when the time column is masked (buckets are of masked times) */
+  timeColumnMasked?: boolean
   timeColumn: string
   bucket: BucketSize
   fromMicros: number
@@ -111,4 +123,6 @@ export interface ColumnStatsMaxTask {
   files: ScanFile[]
   fields: Field[]
   timeColumn: string
+  /** the caller's masks: the newest MASKED time value anchors a masked time column's window */
+  masks?: TaskMasks
 }

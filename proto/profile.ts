@@ -17,6 +17,7 @@
  */
 import type { Field } from './types.js'
 import type { ScanFile } from './scan.js'
+import type { TaskMasks } from './masks.js'
 
 /** Default and largest `top=` */
 export const DEFAULT_TOP = 10
@@ -25,8 +26,10 @@ export const MAX_TOP = 100
 /** One column's statistics. Fields that do not apply to the type are absent (not null). */
 export interface ColumnProfile {
   name: string
-  /** wire type name, e.g. `int64`, `decimal(12,2)` */
+  /** wire type name, e.g. `int64`, `decimal(12,2)`; a masked column's masked type (hash → string) */
   type: string
+  /** true when the caller sees this column masked: every statistic below is over masked values */
+  masked: boolean
   /** rows (including nulls) */
   count: number
   null_count: number
@@ -92,6 +95,8 @@ export interface ProfileScanTask {
   fields: Field[]
   /** the columns to profile */
   columns: string[]
+  /** the caller's masks, applied to each batch right after the read (absent: nothing masked) */
+  masks?: TaskMasks
 }
 
 /**
@@ -107,10 +112,13 @@ export interface ProfilePartial {
 
 export interface ProfileFinishTask {
   kind: 'profile-finish'
+  /** the fields as the caller sees them (masked types: the partials are over masked values) */
   fields: Field[]
   columns: string[]
   partials: ProfilePartial[]
   top: number
+  /** the profiled columns the caller sees masked (`masked: true` in their ColumnProfile) */
+  masked?: string[]
 }
 
 /** The finished profile of each column, as JSON text (exact int64 digits) and as data. */

@@ -53,7 +53,7 @@ t.test('catalog', async (t) => {
   t.equal(one.kind, 'upload')
   t.equal(one.version, 0)
   t.equal(one.row_count, 2)
-  t.same(one.schema, [{ name: 'id', type: 'int64', nullable: true }, { name: 'email', type: 'string', nullable: true }, { name: 'amount', type: 'float64', nullable: true }])
+  t.same(one.schema, [{ name: 'id', type: 'int64', nullable: true, masked: false }, { name: 'email', type: 'string', nullable: true, masked: false }, { name: 'amount', type: 'float64', nullable: true, masked: false }])
   t.match(one.provenance, { source: 'upload', file: { name: 'd.csv' } })
   t.equal(one.created_by, 'alice')
 

@@ -9,7 +9,7 @@ import { salesInTwoEngines } from './helpers/sales-two-engines.js'
 const rows = generateRows(2000, 7)
 
 interface Stats { count: number; null_count: number; null_rate: number; distinct_count: number; min: unknown; max: unknown; mean: number | null; rolling?: Record<string, number | null> }
-interface Body { time_column: string; bucket: string; from: string; to: string; buckets: { start: string; columns: Record<string, Stats> }[]; error?: unknown }
+interface Body { time_column: string; bucket: string; from: string; to: string; columns: { name: string; type: string; masked: boolean }[]; buckets: { start: string; columns: Record<string, Stats> }[]; error?: unknown }
 
 /** Means (and rolling values) rounded to 10 significant digits: PostgreSQL and our workers add floats in different orders. */
 function rounded(b: Body): Body {
@@ -68,7 +68,7 @@ t.test('column-stats pushed down to PostgreSQL', async (t) => {
     const q = 'from=2024-01-01&to=2024-01-20&columns=qty,label&rolling=3'
     const whole = await json('sales_pg', q)
     const lines = (await text('sales_pg', q + '&format=ndjson')).trimEnd().split('\n').map((l) => JSON.parse(l))
-    t.same(lines[0], { time_column: 'ts', bucket: '1d', from: whole.from, to: whole.to })
+    t.same(lines[0], { time_column: 'ts', time_column_masked: false, bucket: '1d', from: whole.from, to: whole.to, columns: whole.columns })
     t.same(lines.slice(1), whole.buckets)
     const sq = await json('sales_q', 'from=2024-02-01&to=2024-03-01')
     const from = Date.parse('2024-02-01T00:00:00Z')

@@ -33,7 +33,7 @@ const cmp = (a: unknown, b: unknown) => typeof a === 'string' ? cpCmp(a, b as st
 
 interface Stats { count: number; null_count: number; null_rate: number; distinct_count: number; min: unknown; max: unknown; mean: number | null; rolling?: { null_rate: number | null; distinct_count: number | null; mean: number | null } }
 interface Bucket { start: string; columns: Record<string, Stats> }
-interface Body { time_column: string; bucket: string; from: string; to: string; buckets: Bucket[]; error?: unknown }
+interface Body { time_column: string; bucket: string; from: string; to: string; columns: { name: string; type: string; masked: boolean }[]; buckets: Bucket[]; error?: unknown }
 
 const avg = (xs: (number | null)[]) => {
   const v = xs.filter((x): x is number => x !== null)
@@ -174,7 +174,8 @@ t.test('column-stats', async (t) => {
     t.match(r.headers.get('content-type'), /application\/x-ndjson/)
     t.ok(text.endsWith('\n'))
     const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
-    t.same(lines[0], { time_column: 'ts', bucket: '1d', from: whole.from, to: whole.to }, 'header line')
+    t.same(lines[0], { time_column: 'ts', time_column_masked: false, bucket: '1d', from: whole.from, to: whole.to, columns: whole.columns }, 'header line')
+    t.same(whole.columns, [{ name: 'qty', type: 'int64', masked: false }, { name: 'amount', type: 'float64', masked: false }], 'column metadata')
     t.same(lines.slice(1), whole.buckets, 'the same buckets as JSON')
     const viaAccept = await get(q, { headers: { accept: 'application/x-ndjson' } })
     t.equal(viaAccept.text, text, 'Accept: application/x-ndjson')

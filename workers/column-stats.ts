@@ -13,6 +13,8 @@ import type { Field } from '../proto/types.js'
 import type { Literal } from '../proto/plan.js'
 import { toTaskFailure, type TaskResult } from '../proto/errors.js'
 import type { ScanFile } from '../proto/scan.js'
+import type { TaskMasks } from '../proto/masks.js'
+import { typeName } from '../proto/types.js'
 import {
   BUCKET_MICROS, DAY_MICROS,
   type ColumnBucketState, type ColumnStatsFinishTask, type ColumnStatsMaxTask, type ColumnStatsPartial, type ColumnStatsTask,
@@ -21,18 +23,24 @@ import { readParquetBatches } from './kernels/parquet-read.js'
 import { constantColumn } from './kernels/constant.js'
 import { addRow, distinctCount, jsonNumber, mergeStates, newWorkingState, toBucketState, wireValue, type WorkingState } from './kernels/column-stats-state.js'
 import { formatTimestamp } from './kernels/text.js'
+import { maskBatch, maskRuleMap } from './kernels/mask-batch.js'
 
 type Task = ColumnStatsTask | ColumnStatsMaxTask | ColumnStatsFinishTask
 
-/** Batches of `files` shaped like `wanted` (partition columns filled in from the file's values). */
-async function* fileBatches(files: ScanFile[], wanted: Field[]): AsyncGenerator<Batch> {
+/**
+ * Batches of `files` shaped like `wanted` (partition columns filled in from the file's values),
+ * masked with `masks` before anything else sees them (partition columns included).
+ */
+async function* fileBatches(files: ScanFile[], wanted: Field[], masks: TaskMasks | undefined): AsyncGenerator<Batch> {
+  const rules = maskRuleMap(masks)
+  const salt = masks?.salt ?? ''
   for (const file of files) {
     const pv = file.partitionValues ?? {}
     const fromFile = wanted.filter((f) => !(f.name in pv))
     for await (const batch of readParquetBatches(file.path, { fields: fromFile })) {
       const byName = new Map(batch.columns.map((c) => [c.name, c]))
       const cols: Column[] = wanted.map((f) => byName.get(f.name) ?? constantColumn(f, (pv[f.name] ?? null) as Literal | null, batch.length))
-      yield { length: batch.length, columns: cols }
+      yield maskBatch({ length: batch.length, columns: cols }, rules, salt)
     }
   }
 }
@@ -61,7 +69,7 @@ async function scanBuckets(task: ColumnStatsTask): Promise<ColumnStatsPartial> {
   const names = [task.timeColumn, ...task.columns.filter((c) => c !== task.timeColumn)]
   const wanted = fieldsOf(task.fields, names)
   const work = new Map<number, WorkingState[]>()
-  for await (const batch of fileBatches(task.files, wanted)) {
+  for await (const batch of fileBatches(task.files, wanted, task.masks)) {
     const time = timeReader(batch.columns[0]!)
     const cols = task.columns.map((c) => batch.columns[names.indexOf(c)]!)
     for (let i = 0; i < batch.length; i++) {
@@ -85,7 +93,7 @@ async function scanBuckets(task: ColumnStatsTask): Promise<ColumnStatsPartial> {
 async function newestValue(task: ColumnStatsMaxTask): Promise<number | null> {
   const wanted = fieldsOf(task.fields, [task.timeColumn])
   let max: number | null = null
-  for await (const batch of fileBatches(task.files, wanted)) {
+  for await (const batch of fileBatches(task.files, wanted, task.masks)) {
     const time = timeReader(batch.columns[0]!)
     for (let i = 0; i < batch.length; i++) {
       const t = time(i)
@@ -126,7 +134,9 @@ function finish(task: ColumnStatsFinishTask): ArrayBuffer {
       }
     }))
   }
-  const header = `"time_column":${JSON.stringify(task.timeColumn)},"bucket":"${task.bucket}","from":"${formatTimestamp(BigInt(task.fromMicros))}","to":"${formatTimestamp(BigInt(task.toMicros))}"`
+  const masked = new Set(task.masked ?? [])
+  const meta = task.fields.map((f) => `{"name":${JSON.stringify(f.name)},"type":${JSON.stringify(typeName(f))},"masked":${masked.has(f.name)}}`).join(',')
+  const header = `"time_column":${JSON.stringify(task.timeColumn)},"time_column_masked":${task.timeColumnMasked === true},"bucket":"${task.bucket}","from":"${formatTimestamp(BigInt(task.fromMicros))}","to":"${formatTimestamp(BigInt(task.toMicros))}","columns":[${meta}]`
   const parts: string[] = [task.format === 'json' ? `{${header},"buckets":[` : `{${header}}\n`]
   for (let b = 0; b < nBuckets; b++) {
     const cols: string[] = task.fields.map((f, k) => {

@@ -14,13 +14,14 @@ export default async function profileFinish(task: ProfileFinishTask): Promise<Ta
     const fields = profiledFields(task.fields, task.columns)
     let rowCount = 0
     for (const p of task.partials) rowCount += p.rowCount
+    const masked = new Set(task.masked ?? [])
     const parts = fields.map((f) => {
       const of: ColumnPartial[] = []
       for (const p of task.partials) {
         const c = p.columns.find((x) => x.name === f.name)
         if (c) of.push(c)
       }
-      return columnProfileJson(ColumnState.merge(f, of), task.top)
+      return columnProfileJson(ColumnState.merge(f, of), task.top, masked.has(f.name))
     })
     return { ok: true, value: { rowCount, columnsJson: '[' + parts.join(',') + ']' } }
   } catch (err) {

@@ -9,6 +9,10 @@
  * already UTC (timestamptz is read AT TIME ZONE 'UTC'), this does not depend on the session
  * time zone, and ISO weeks come out Monday-based because the origin is a Monday.
  *
+ * Masking: every column the caller sees masked (the time column included) is read through its
+ * masking SQL (profile-masking.ts) inside the inner select, so the aggregates and the newest
+ * value only see masked values; the hash salt is bound as $4, never written into SQL text.
+ *
  * I/O; main thread.
  */
 import { SluiceError } from '../../proto/errors.js'
@@ -17,7 +21,8 @@ import { BUCKET_MICROS, type ColumnBucketState, type ColumnStatsPartial, type St
 import type { Dataset } from '../catalog/index.js'
 import { normalizeDecimal, parseTimeMicros } from '../lakehouse/temporal.js'
 import type { WorkerPool } from '../pool.js'
-import { bucketRange, finishColumnStats, needsNewest, type ColumnStatsRequest } from './column-stats.js'
+import { bucketRange, finishColumnStats, needsNewest, type ColumnStatsMasking, type ColumnStatsRequest } from './column-stats.js'
+import { maskedExpression } from './profile-masking.js'
 import type { ConnectorRegistry } from './connector-registry.js'
 import { quoteIdent } from './postgres-discover.js'
 import { fromClause, pgSourceOf, valueExpressions } from './postgres.js'
@@ -57,27 +62,34 @@ function statValue(f: Field, text: string | null): StatValue | null {
  * Streams the column-stats body of a PostgreSQL-backed dataset. Throws what the connector
  * runtime throws (503 connector_unavailable, 504 query_timeout, ...).
  */
-export async function* columnStatsPostgres(pool: WorkerPool, connectors: ConnectorRegistry, d: Dataset, req: ColumnStatsRequest, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+export async function* columnStatsPostgres(pool: WorkerPool, connectors: ConnectorRegistry, d: Dataset, req: ColumnStatsRequest, masking: ColumnStatsMasking, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   const src = pgSourceOf(d)
   const exprs = valueExpressions(src.columns)
-  const expr = (f: Field) => {
+  const rawFields = new Map(src.columns.map((c) => [c.name, c.field]))
+  // `f` is the caller's (possibly masked) field; the mask applies to the raw column's expression
+  const expr = (f: Field, saltParam: string) => {
     const e = exprs.get(f.name)
-    if (!e) throw new SluiceError(422, 'unsupported_table', `column "${f.name}" is not in the source`)
-    return e
+    const raw = rawFields.get(f.name)
+    if (!e || !raw) throw new SluiceError(422, 'unsupported_table', `column "${f.name}" is not in the source`)
+    return maskedExpression(masking.view, raw, e, saltParam)
   }
   const from = fromClause(src)
   const rt = connectors.runtime(d.org, src.connectorId)
   rt.assertAvailable()
   const width = BUCKET_MICROS[req.bucket]
-  const timeUs = epochMicros(expr(req.timeColumn))
-  const inner = req.columns.map((f, k) => `${expr(f)} AS ${quoteIdent(`c${k}`)}`)
+  const newestTime = expr(req.timeColumn, '$1')
+  const time = expr(req.timeColumn, '$4')
+  const masked = req.columns.map((f) => expr(f, '$4'))
+  const usesSalt = time.usesSalt || masked.some((m) => m.usesSalt)
+  const timeUs = epochMicros(time.expr)
+  const inner = masked.map((m, k) => `${m.expr} AS ${quoteIdent(`c${k}`)}`)
   const select = req.columns.flatMap((f, k) => aggregates(f, quoteIdent(`c${k}`), k))
   const result = await rt.withClient(async (c) => {
     await c.query('BEGIN TRANSACTION READ ONLY')
     try {
       let newest: number | null = null
       if (needsNewest(req)) {
-        const r = await c.query(`SELECT max(${timeUs})::int8::text AS "newest" FROM ${from} AS "src"`)
+        const r = await c.query(`SELECT max(${epochMicros(newestTime.expr)})::int8::text AS "newest" FROM ${from} AS "src"`, newestTime.usesSalt ? [masking.salt] : [])
         const v = (r.rows[0] as { newest: string | null } | undefined)?.newest ?? null
         newest = v === null ? null : Number(v)
       }
@@ -85,7 +97,8 @@ export async function* columnStatsPostgres(pool: WorkerPool, connectors: Connect
       const sql = `SELECT "b", count(*) AS "n"${select.length ? ', ' + select.join(', ') : ''} FROM (` +
         `SELECT floor((${timeUs} - $1::numeric) / $2::numeric)::int8 AS "b"${inner.length ? ', ' + inner.join(', ') : ''} FROM ${from} AS "src"` +
         `) AS "t" WHERE "b" >= 0 AND "b" < $3::int8 GROUP BY "b"`
-      const r = await c.query(sql, [String(range.from), String(width), String((range.to - range.from) / width)])
+      const params = [String(range.from), String(width), String((range.to - range.from) / width)]
+      const r = await c.query(sql, usesSalt ? [...params, masking.salt] : params)
       return { range, rows: r.rows as Record<string, string | number | null>[] }
     } finally {
       await c.query('ROLLBACK').catch(() => {})
@@ -109,5 +122,5 @@ export async function* columnStatsPostgres(pool: WorkerPool, connectors: Connect
     })
     buckets[Number(row.b)] = cols
   }
-  yield await finishColumnStats(pool, req, [{ buckets }], result.range.from, result.range.to, signal)
+  yield await finishColumnStats(pool, req, masking.view, [{ buckets }], result.range.from, result.range.to, signal)
 }

@@ -6,6 +6,10 @@
  * merges, fills empty buckets, adds rolling means and returns the body bytes. The main
  * thread never touches a row. PostgreSQL datasets: column-stats-postgres.ts.
  *
+ * Masking: parameters are validated against the caller's view (masked types), the tasks mask
+ * every batch right after the read, and a masked time column never uses Delta/Parquet stats
+ * (neither for the newest value nor for file pruning): those describe raw values.
+ *
  * I/O; main thread.
  */
 import path from 'node:path'
@@ -23,6 +27,10 @@ import { folderSnapshot } from './parquet-folder.js'
 import { parseDateDays, parseTimestampMicros } from '../lakehouse/temporal.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
 import { confineTableFiles, loadTableSnapshot, tableRefOf } from './lakehouse.js'
+import { maskedNames, taskMasksOf, type MaskingView } from './profile-masking.js'
+
+/** The caller's masking view of the dataset and the org's hash salt (secret). */
+export interface ColumnStatsMasking { view: MaskingView; salt: string }
 
 export const DEFAULT_WINDOW_MICROS = 30 * DAY_MICROS
 const PARAMS = new Set(['time_column', 'window', 'from', 'to', 'bucket', 'columns', 'rolling', 'format'])
@@ -196,7 +204,7 @@ function splitGroups<T>(xs: T[], n: number): T[][] {
  * Streams the column-stats body of a Delta-backed dataset (at its latest version) or of a
  * plain Parquet folder (its current files). Throws what the snapshot load and the workers throw.
  */
-export async function* columnStatsTable(pool: WorkerPool, dataDir: string, d: Dataset, req: ColumnStatsRequest, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+export async function* columnStatsTable(pool: WorkerPool, dataDir: string, d: Dataset, req: ColumnStatsRequest, masking: ColumnStatsMasking, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   const ref = await tableRefOf(dataDir, d)
   let snapshot: Snapshot
   if (ref.kind === 'parquet') {
@@ -213,35 +221,39 @@ export async function* columnStatsTable(pool: WorkerPool, dataDir: string, d: Da
     if (!have.has(f.name)) throw invalidParameter(f.name === req.timeColumn.name ? 'time_column' : 'columns', `the table has no column "${f.name}"`)
   }
   const toScanFile = (f: PlannedFile): ScanFile => ({ path: path.join(snapshot.tablePath, f.path), partitionValues: f.typedPartitionValues })
+  const masks = taskMasksOf(masking.view, masking.salt)
+  // stats and partition values are of raw times: a masked time column is always scanned
+  const timeMasked = masking.view.rules.has(req.timeColumn.name)
   let newest: number | null = null
   if (needsNewest(req)) {
     const all = pruneFiles(snapshot, null)
-    const fromStats = newestFromStats(snapshot, all, req.timeColumn)
+    const fromStats = timeMasked ? undefined : newestFromStats(snapshot, all, req.timeColumn)
     if (fromStats !== undefined) newest = fromStats
     else {
       await confineTableFiles(ref, all.map((f) => f.absolutePath))
-      const task: ColumnStatsMaxTask = { kind: 'column-stats-max', files: all.map(toScanFile), fields, timeColumn: req.timeColumn.name }
+      const task: ColumnStatsMaxTask = { kind: 'column-stats-max', files: all.map(toScanFile), fields, timeColumn: req.timeColumn.name, ...(masks ? { masks } : {}) }
       newest = await pool.run<number | null>(WORKERS.columnStats, task, { signal })
     }
   }
   const { from, to } = bucketRange(req, newest)
-  const files = pruneFiles(snapshot, rangeFilter(req.timeColumn, from, to))
+  const files = pruneFiles(snapshot, timeMasked ? null : rangeFilter(req.timeColumn, from, to))
   await confineTableFiles(ref, files.map((f) => f.absolutePath))
   const columns = req.columns.map((f) => f.name)
   const partials = await Promise.all(splitGroups(files, 2).map((group) => {
     const task: ColumnStatsTask = {
       kind: 'column-stats', files: group.map(toScanFile), fields, timeColumn: req.timeColumn.name, columns,
-      bucket: req.bucket, fromMicros: from, toMicros: to,
+      bucket: req.bucket, fromMicros: from, toMicros: to, ...(masks ? { masks } : {}),
     }
     return pool.run<ColumnStatsPartial>(WORKERS.columnStats, task, { signal })
   }))
-  yield await finishColumnStats(pool, req, partials, from, to, signal)
+  yield await finishColumnStats(pool, req, masking.view, partials, from, to, signal)
 }
 
-/** Runs the finish task: the whole body as bytes. */
-export async function finishColumnStats(pool: WorkerPool, req: ColumnStatsRequest, partials: ColumnStatsPartial[], from: number, to: number, signal: AbortSignal): Promise<Uint8Array> {
+/** Runs the finish task: the whole body as bytes (`req.columns` are the caller's masked fields). */
+export async function finishColumnStats(pool: WorkerPool, req: ColumnStatsRequest, view: MaskingView, partials: ColumnStatsPartial[], from: number, to: number, signal: AbortSignal): Promise<Uint8Array> {
   const task: ColumnStatsFinishTask = {
     kind: 'column-stats-finish', partials, fields: req.columns, timeColumn: req.timeColumn.name, bucket: req.bucket,
+    masked: maskedNames(view, req.columns.map((f) => f.name)), timeColumnMasked: view.rules.has(req.timeColumn.name),
     fromMicros: from, toMicros: to, rolling: req.rolling, format: req.format,
   }
   return new Uint8Array(await pool.run<ArrayBuffer>(WORKERS.columnStats, task, { signal }))

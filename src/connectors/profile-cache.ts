@@ -11,8 +11,9 @@
  *   dropped first (most entries are a few KB: at most 100 top values per column; a wide table
  *   with long strings can be more, and one larger than MAX_ENTRY_BYTES is not kept).
  *
- * The `view` part of the key is where masking will go (see profileViewKey in profile.ts):
- * a caller that sees masked values must never be served an answer computed from raw ones.
+ * The `view` part of the key is the caller's masking view (profileViewKey in
+ * profile-masking.ts: the rules that apply, never the salt): a caller that sees masked values
+ * is never served an answer computed from raw ones, nor the reverse.
  *
  * Main thread only; no I/O.
  */
@@ -33,7 +34,7 @@ export interface ProfileCacheKey {
   version: number | null
   columns: readonly string[]
   top: number
-  /** the caller's masking view ('' while masking has not landed) */
+  /** the caller's masking view ('' when the caller sees raw values) */
   view: string
 }
 

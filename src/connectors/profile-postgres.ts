@@ -14,7 +14,11 @@
  * `sample` names the method and fraction; every count is then over the sample, and distinct
  * counts, quantiles and top values say `..._approximate: true`.
  *
- * Results are cached for the dataset's profile_cache_ttl (default 10 minutes).
+ * Results are cached for the dataset's profile_cache_ttl (default 10 minutes), per caller view.
+ *
+ * Masking: the profiled rows (rowsSql) select each masked column through its masking SQL
+ * (profile-masking.ts), so every statement aggregates masked values only; the org's hash salt
+ * is bound as $1 of every statement that reads it, never written into the SQL text.
  *
  * I/O; main thread (aggregates only).
  */
@@ -28,7 +32,7 @@ import { sourceTableFrom } from './postgres-discover.js'
 import type { ConnectorRegistry } from './connector-registry.js'
 import { assertDeltaDataset } from './lakehouse.js'
 import { profileCache, profileTtlMs, type CachedProfile, type ProfileCacheKey } from './profile-cache.js'
-import { maskProfileExpressions, profileViewKey } from './profile-masking.js'
+import { maskedNames, maskingViewOf, maskProfileExpressions, maskProfileFields, profileViewKey } from './profile-masking.js'
 import { selectProfileColumns, type ProfileAnswer } from './profile.js'
 import {
   columnJson, hasTopValues, histogramBucket, histogramSql, isTemporalField, rowsSql, scalarSql, topValuesSql,
@@ -43,6 +47,8 @@ export interface PgProfileRequest {
   top: number
   readAt: ReadAt
   caller: Principal
+  /** the org's hash salt (bound as a parameter, never in SQL text) */
+  salt: string
   signal: AbortSignal
   /** sample above this many estimated rows */
   sampleRows: number
@@ -87,8 +93,14 @@ export function chooseSampling(rowEstimate: number | null, sampleRows: number, t
   return tableSample ? { method: 'tablesample_system', fraction } : { method: 'random', fraction }
 }
 
-/** Runs the profile statements on one connection; returns the finished profile. */
-async function runProfile(c: pg.Client, from: string, sourceTable: string | null, columns: PgProfileColumn[], top: number, sampleRows: number): Promise<Omit<CachedProfile, 'version'>> {
+/** The placeholder of the salt in every profile statement that reads it. */
+const SALT_PARAM = '$1'
+
+/**
+ * Runs the profile statements on one connection; returns the finished profile. `params` are
+ * bound to every statement over the profiled rows ([salt] when a masked column hashes, else []).
+ */
+async function runProfile(c: pg.Client, from: string, sourceTable: string | null, columns: PgProfileColumn[], top: number, sampleRows: number, params: string[]): Promise<Omit<CachedProfile, 'version'>> {
   await c.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY')
   try {
     const est = await estimate(c, { sourceTable }, from)
@@ -97,7 +109,7 @@ async function runProfile(c: pg.Client, from: string, sourceTable: string | null
     // The random filter picks the same rows in every statement: same seed, same snapshot.
     const query = async <R extends pg.QueryResultRow>(sql: string) => {
       if (sampling.method === 'random') await c.query('SELECT setseed(0.42)')
-      return (await c.query<R>(sql)).rows
+      return (await c.query<R>(sql, params)).rows
     }
     const stats = (await query<Row>(scalarSql(rows, columns)))[0] ?? {}
     const rowCount = Number(stats.n ?? 0)
@@ -135,15 +147,24 @@ async function runProfile(c: pg.Client, from: string, sourceTable: string | null
 export async function profilePostgres(connectors: ConnectorRegistry, d: Dataset, req: PgProfileRequest): Promise<ProfileAnswer> {
   if (req.readAt.version !== null || req.readAt.asOf !== null) assertDeltaDataset(d, 'time travel (version, as_of)')
   const src = pgSourceOf(d)
-  const fields = selectProfileColumns(src.columns.map((c) => c.field), req.columns)
-  const key: ProfileCacheKey = { datasetId: d.id, version: null, columns: fields.map((f) => f.name), top: req.top, view: profileViewKey(d, req.caller) }
+  const raw = selectProfileColumns(src.columns.map((c) => c.field), req.columns)
+  const view = maskingViewOf(d, req.caller, src.columns.map((c) => c.field))
+  const names = raw.map((f) => f.name)
+  const key: ProfileCacheKey = { datasetId: d.id, version: null, columns: names, top: req.top, view: profileViewKey(view) }
   return profileCache.getOrCompute(key, req.signal, async (signal) => {
     const rt = connectors.runtime(d.org, src.connectorId)
     rt.assertAvailable()
-    const exprs = maskProfileExpressions(d, req.caller, valueExpressions(src.columns))
-    const columns: PgProfileColumn[] = fields.map((f) => ({ field: f, expr: exprs.get(f.name) ?? quoteIdent(f.name) }))
+    // every profiled column has a base expression, so a masked one can never fall back to its raw value
+    const base = valueExpressions(src.columns)
+    for (const f of raw) if (!base.has(f.name)) base.set(f.name, quoteIdent(f.name))
+    const masked = maskProfileExpressions(view, raw, base, SALT_PARAM)
+    const maskedSet = new Set(maskedNames(view, names))
+    const columns: PgProfileColumn[] = maskProfileFields(view, raw).map((f) => ({
+      field: f, expr: masked.expressions.get(f.name)!, masked: maskedSet.has(f.name),
+    }))
     const from = fromClause(src)
-    const done = await rt.withClient((c) => runProfile(c, from, src.sourceTable, columns, req.top, req.sampleRows), signal)
+    const params = masked.usesSalt ? [req.salt] : []
+    const done = await rt.withClient((c) => runProfile(c, from, src.sourceTable, columns, req.top, req.sampleRows, params), signal)
     const profile: CachedProfile = { ...done, version: null }
     return { profile, ttlMs: profileTtlMs(d.settings.profile_cache_ttl) }
   })

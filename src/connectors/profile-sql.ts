@@ -18,8 +18,11 @@ export type PgSampling =
   | { method: 'tablesample_system'; fraction: number }
   | { method: 'random'; fraction: number }
 
-/** One profiled column: its field and its SQL value expression over the source's columns. */
-export interface PgProfileColumn { field: Field; expr: string }
+/**
+ * One profiled column: its field as the caller sees it (masked type), its SQL value expression
+ * over the source's columns (already masked for a masked column), and whether it is masked.
+ */
+export interface PgProfileColumn { field: Field; expr: string; masked?: boolean }
 
 const isNumber = (f: Field) => INTEGER_TYPES.has(f.type) || FLOAT_TYPES.has(f.type) || f.type === 'decimal'
 const isString = (f: Field) => f.type === 'string' || f.type === 'json'
@@ -179,7 +182,7 @@ export function columnJson(i: number, c: PgProfileColumn, rowCount: number, r: P
   const nulls = count - nonNull
   const f = c.field
   const entries: [keyof ColumnProfile, string | undefined][] = [
-    ['name', JSON.stringify(f.name)], ['type', JSON.stringify(typeName(f))],
+    ['name', JSON.stringify(f.name)], ['type', JSON.stringify(typeName(f))], ['masked', String(c.masked === true)],
     ['count', String(count)], ['null_count', String(nulls)], ['null_rate', String(count === 0 ? 0 : nulls / count)],
     ['distinct_count', intJson(s('distinct') ?? '0')], ['distinct_approximate', String(sampled)],
     ['min', valueJson(s('min'), f)], ['max', valueJson(s('max'), f)],

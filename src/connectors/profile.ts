@@ -8,7 +8,12 @@
  *
  * Delta `add` stats answer what they answer exactly: the row count comes from numRecords
  * when every file has it, and an empty table reads no file at all. Finished profiles are
- * cached per exact version (profile-cache.ts).
+ * cached per exact version (profile-cache.ts) and per caller view.
+ *
+ * Masking: the scan tasks mask every batch right after the read (columns of the caller's view,
+ * profile-masking.ts), the finish task sees the masked types, and the cache key carries the
+ * view; no Parquet or Delta column stats feed a profile (only the row count, which masking
+ * does not change).
  *
  * I/O; main thread.
  */
@@ -18,13 +23,14 @@ import type { ReadAt } from '../../proto/plan.js'
 import type { Principal } from '../../proto/principal.js'
 import type { ScanFile } from '../../proto/scan.js'
 import type { ProfileFinishResult, ProfileFinishTask, ProfilePartial, ProfileScanTask } from '../../proto/profile.js'
+import type { TaskMasks } from '../../proto/masks.js'
 import type { Dataset } from '../catalog/index.js'
 import { assertVersionFilesPresent, pruneFiles } from '../lakehouse/index.js'
 import { WORKERS, type WorkerPool } from '../pool.js'
 import { assertDeltaDataset, confineTableFiles, loadTableSnapshot, statsRowCount, tableKindOf, tableRefOf } from './lakehouse.js'
 import { folderSnapshot } from './parquet-folder.js'
 import { profileCache, profileTtlMs, type CachedProfile, type ProfileCacheKey } from './profile-cache.js'
-import { maskProfileFields, profileViewKey } from './profile-masking.js'
+import { maskedNames, maskingViewOf, profileViewKey, taskMasksOf, type MaskingView } from './profile-masking.js'
 
 export interface ProfileRequest {
   /** the columns asked for (`columns=`), or null for every column */
@@ -32,6 +38,8 @@ export interface ProfileRequest {
   top: number
   readAt: ReadAt
   caller: Principal
+  /** the org's hash salt (secret: only ever in worker tasks or bound SQL parameters) */
+  salt: string
   signal: AbortSignal
   /** most scan tasks per profile (default: the pool's current threads); the route passes WORKER_THREADS */
   maxGroups?: number
@@ -70,11 +78,24 @@ export function groupFiles<F extends { size: number }>(files: readonly F[], grou
 }
 
 /**
+ * What the tasks of one profile share: the raw schema (what the scans read), the caller's view
+ * of it (the masked fields the finish task reads partials with, and the cache key) and the masks.
+ */
+interface ProfileWork { fields: Field[]; view: MaskingView; masks: TaskMasks | undefined; columns: string[]; top: number }
+
+function profileWork(d: Dataset, req: ProfileRequest, schema: Field[]): ProfileWork {
+  const view = maskingViewOf(d, req.caller, schema)
+  const columns = selectProfileColumns(schema, req.columns).map((f) => f.name)
+  return { fields: schema, view, masks: taskMasksOf(view, req.salt), columns, top: req.top }
+}
+
+/**
  * Runs the scan tasks (one per group, in parallel) and the finish task. With no files no
  * scan runs: the finish task turns zero partials into the profile of an empty table.
  * Rejects with the first failure (the other scans are stopped) or the signal's reason.
  */
-async function runProfileTasks(pool: WorkerPool, groups: ScanFile[][], fields: Field[], columns: string[], top: number, signal: AbortSignal): Promise<ProfileFinishResult> {
+async function runProfileTasks(pool: WorkerPool, groups: ScanFile[][], work: ProfileWork, signal: AbortSignal): Promise<ProfileFinishResult> {
+  const { fields, columns, top, masks, view } = work
   // The first failing scan stops the others (the client's abort stops them all).
   const scans = new AbortController()
   const onAbort = () => scans.abort(signal.reason)
@@ -82,7 +103,7 @@ async function runProfileTasks(pool: WorkerPool, groups: ScanFile[][], fields: F
   try {
     signal.throwIfAborted()
     const partials = await Promise.all(groups.map(async (files) => {
-      const task: ProfileScanTask = { kind: 'profile-scan', files, fields, columns }
+      const task: ProfileScanTask = { kind: 'profile-scan', files, fields, columns, ...(masks ? { masks } : {}) }
       try {
         return await pool.run<ProfilePartial>(WORKERS.profileScan, task, { signal: scans.signal })
       } catch (err) {
@@ -90,7 +111,8 @@ async function runProfileTasks(pool: WorkerPool, groups: ScanFile[][], fields: F
         throw err
       }
     }))
-    const finish: ProfileFinishTask = { kind: 'profile-finish', fields, columns, partials, top }
+    // the partials are over masked values: the finish task reads them with the masked types
+    const finish: ProfileFinishTask = { kind: 'profile-finish', fields: view.fields, columns, partials, top, masked: maskedNames(view, columns) }
     return await pool.run<ProfileFinishResult>(WORKERS.profileFinish, finish, { signal })
   } finally {
     signal.removeEventListener('abort', onAbort)
@@ -113,9 +135,8 @@ async function profileDelta(pool: WorkerPool, dataDir: string, d: Dataset, req: 
     timestampMs: req.readAt.asOf !== null ? Date.parse(req.readAt.asOf) : undefined,
   })
   // The columns of the version profiled: an older version may lack columns added since.
-  const fields = maskProfileFields(d, req.caller, selectProfileColumns(snapshot.schema, req.columns))
-  const columns = fields.map((f) => f.name)
-  const key: ProfileCacheKey = { datasetId: d.id, tableId: snapshot.metadata.id, version: snapshot.version, columns, top: req.top, view: profileViewKey(d, req.caller) }
+  const work = profileWork(d, req, snapshot.schema)
+  const key: ProfileCacheKey = { datasetId: d.id, tableId: snapshot.metadata.id, version: snapshot.version, columns: work.columns, top: req.top, view: profileViewKey(work.view) }
   return profileCache.getOrCompute(key, req.signal, async (signal) => {
     // A historical version whose files VACUUM removed is 422 version_unavailable, not a failed scan.
     await assertVersionFilesPresent(snapshot)
@@ -125,7 +146,7 @@ async function profileDelta(pool: WorkerPool, dataDir: string, d: Dataset, req: 
     // Stats say every file is empty: nothing to read.
     const toRead = rowCount === 0 ? [] : files
     const groups = groupFiles(toRead, req.maxGroups ?? pool.threads).map((g) => g.map((f): ScanFile => ({ path: f.absolutePath, partitionValues: f.typedPartitionValues })))
-    const r = await runProfileTasks(pool, groups, snapshot.schema, columns, req.top, signal)
+    const r = await runProfileTasks(pool, groups, work, signal)
     // A Delta version never changes: the entry is valid until the LRU drops it.
     return { profile: finished(r, snapshot.version, rowCount), ttlMs: Infinity }
   })
@@ -140,15 +161,14 @@ async function profileParquetFolder(pool: WorkerPool, dataDir: string, d: Datase
   const ref = await tableRefOf(dataDir, d)
   // Parquet folders are only ever registered tables, so they always have an org folder.
   if (!ref.confineTo) throw new SluiceError(500, 'internal', 'internal error')
-  const fields = maskProfileFields(d, req.caller, selectProfileColumns(d.schema, req.columns))
-  const columns = fields.map((f) => f.name)
-  const key: ProfileCacheKey = { datasetId: d.id, version: null, columns, top: req.top, view: profileViewKey(d, req.caller) }
+  const work = profileWork(d, req, d.schema)
+  const key: ProfileCacheKey = { datasetId: d.id, version: null, columns: work.columns, top: req.top, view: profileViewKey(work.view) }
   const confineTo = ref.confineTo
   return profileCache.getOrCompute(key, req.signal, async (signal) => {
     const snapshot = await folderSnapshot(confineTo, ref.tablePath, d.schema)
     const sized = pruneFiles(snapshot, null).map((f) => ({ size: 1, file: { path: f.absolutePath, partitionValues: f.typedPartitionValues } as ScanFile }))
     const groups = groupFiles(sized, req.maxGroups ?? pool.threads).map((g) => g.map((x) => x.file))
-    const r = await runProfileTasks(pool, groups, d.schema, columns, req.top, signal)
+    const r = await runProfileTasks(pool, groups, work, signal)
     return { profile: finished(r, null, null), ttlMs: profileTtlMs(d.settings.profile_cache_ttl) }
   })
 }

@@ -8,6 +8,8 @@ import type { Route } from '../router.js'
 import { negotiateFormat, streamResult } from '../result-stream.js'
 import { enumParam } from '../params.js'
 import { readableDataset } from '../../auth/dataset-access.js'
+import { maskingViewOf } from '../../governance/masking-view.js'
+import { maskSaltOf } from '../../governance/salt.js'
 
 const FORMATS = ['json', 'ndjson'] as const
 
@@ -19,10 +21,13 @@ export const columnStatsRoutes: Route[] = [
       const d = await refreshRegisteredDataset({ dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, log: s.log }, readableDataset(ctx, s))
       const explicit = enumParam(ctx.query('format'), 'format', FORMATS, null)
       const format: ColumnStatsFormat = negotiateFormat(explicit, ctx.header('accept')) === 'ndjson' ? 'ndjson' : 'json'
-      const req = parseColumnStatsParams(ctx.queryEntries(), d.schema, format)
+      // validated against the caller's view: a masked column has its masked type (a hashed time column is no time column)
+      const view = maskingViewOf(d, ctx.principal!)
+      const req = parseColumnStatsParams(ctx.queryEntries(), view.fields, format)
+      const masking = { view, salt: maskSaltOf(s.secrets, d.org) }
       const source = d.kind === 'connector'
-        ? columnStatsPostgres(s.pool, s.connectors, d, req, ctx.signal)
-        : columnStatsTable(s.pool, s.config.dataDir, d, req, ctx.signal)
+        ? columnStatsPostgres(s.pool, s.connectors, d, req, masking, ctx.signal)
+        : columnStatsTable(s.pool, s.config.dataDir, d, req, masking, ctx.signal)
       await streamResult(ctx, format, source, s.log)
     },
   },

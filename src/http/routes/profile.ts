@@ -12,6 +12,7 @@ import { profileBodyText } from '../../connectors/profile-cache.js'
 import type { Route } from '../router.js'
 import { intParam } from '../params.js'
 import { readableDataset } from '../../auth/dataset-access.js'
+import { maskSaltOf } from '../../governance/salt.js'
 
 const PARAMS = new Set(['columns', 'top', 'version', 'as_of'])
 
@@ -41,6 +42,8 @@ export const profileRoutes: Route[] = [
         top: intParam(q.get('top'), 'top', { def: DEFAULT_TOP, min: 1, max: MAX_TOP }),
         readAt: readAtOf(options),
         caller: ctx.principal!,
+        // profiles compute over the caller's masked view (profile-masking.ts); the salt hashes
+        salt: maskSaltOf(s.secrets, d.org),
         signal: ctx.signal,
       }
       const answer = d.kind === 'connector'

@@ -53,14 +53,15 @@ export function topValues(s: ColumnState, top: number): { key: Key; count: numbe
     .slice(0, top)
 }
 
-/** The ColumnProfile of a merged state, as JSON text. */
-export function columnProfileJson(s: ColumnState, top: number): string {
+/** The ColumnProfile of a merged state, as JSON text. `masked`: the state is over masked values. */
+export function columnProfileJson(s: ColumnState, top: number, masked = false): string {
   const f = s.field
   const t = f.type
   const nonNull = s.count - s.nullCount
   const out: [string, string][] = [
     ['name', JSON.stringify(f.name)],
     ['type', JSON.stringify(typeName(f))],
+    ['masked', String(masked)],
     ['count', String(s.count)],
     ['null_count', String(s.nullCount)],
     ['null_rate', String(s.count === 0 ? 0 : s.nullCount / s.count)],
