@@ -6,7 +6,8 @@
 import type { Batch } from '../../proto/batch.js'
 import type { Field } from '../../proto/types.js'
 import type { TaskMasks } from '../../proto/masks.js'
-import { maskedField, type MaskRule } from '../../proto/masking.js'
+import { maskedField, STRATEGIES, type MaskRule } from '../../proto/masking.js'
+import { SluiceError } from '../../proto/errors.js'
 import { maskColumn } from './mask.js'
 
 /** Rules by column name; null when nothing is masked (the fast path skips the batch walk). */
@@ -22,6 +23,11 @@ export function maskBatch(batch: Batch, rules: Map<string, MaskRule> | null, sal
     const rule = rules.get(c.name)
     if (!rule) return c
     changed = true
+    if (!STRATEGIES[rule.strategy].applies(c.type)) {
+      // An older version (time travel) or an evolved external table can hold the column with a
+      // type the rule was not written for: refuse rather than guess (never show raw values).
+      throw new SluiceError(422, 'invalid_settings', `the masking rule on "${c.name}" (${rule.strategy}) does not apply to its type ${c.type} in the data read; ask an admin to change the rule`)
+    }
     return maskColumn(c, rule, { salt })
   })
   return changed ? { length: batch.length, columns } : batch
