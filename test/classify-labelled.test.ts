@@ -82,7 +82,7 @@ t.test('the task module classifies a multi-column sample and returns data', asyn
   t.same(bad.ok ? null : bad.code, 'bad_request')
 })
 
-const WORKER = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'), 'dist', 'workers', 'classify.js')
+const WORKER = path.join(process.env.SLUICE_DIST ? path.resolve(process.env.SLUICE_DIST) : path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'), 'dist'), 'workers', 'classify.js')
 
 t.test('on a real piscina pool: the sample crosses the thread boundary intact', { skip: fs.existsSync(WORKER) ? false : 'run `npm run build` first' }, async (t) => {
   const pool = new Piscina({ filename: WORKER, maxThreads: 1 })
