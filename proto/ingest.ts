@@ -15,9 +15,25 @@ import type { Field, LogicalType } from './types.js'
 export type CsvColumnType = 'string' | 'int64' | 'float64' | 'boolean' | 'date' | 'timestamp'
 export const CSV_COLUMN_TYPES: readonly CsvColumnType[] = ['string', 'int64', 'float64', 'boolean', 'date', 'timestamp']
 
+/** Text encodings a CSV upload may be in (detected when `encoding` is absent). */
+export type CsvEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'iso-8859-1' | 'windows-1252'
+export const CSV_ENCODINGS: readonly CsvEncoding[] = ['utf-8', 'utf-16le', 'utf-16be', 'iso-8859-1', 'windows-1252']
+
 export interface CsvOptions {
   /** one character; detected among `,` `;` tab `|` when absent */
   delimiter?: string
+  /** the quote character (one character; default `"`) */
+  quote?: string
+  /** the character that escapes a quote inside a quoted field (one character; default: the quote itself, i.e. doubling) */
+  escape?: string
+  /** the file's encoding; detected when absent (BOMs, then UTF-8 validity, then chardet) */
+  encoding?: CsvEncoding
+  /** the decimal separator of numbers: `,` reads `3,5` as 3.5 (needs a delimiter other than `,`) */
+  decimal?: '.' | ','
+  /** cell texts that mean null (default `[""]`: only empty cells); e.g. `["", "NA", "NULL", "\\N"]` */
+  nullValues?: string[]
+  /** false: every column stays a string (default true) */
+  inferTypes?: boolean
   /** true: the first row names the columns; false: it is data; absent: detected (default true) */
   header?: boolean
   /**
@@ -56,11 +72,18 @@ export interface CsvIngestTask {
 
 export type CsvTask = CsvPreviewTask | CsvIngestTask
 
+/** The effective options of a CSV parse (what was given, else what was detected), echoed by previews. */
 export interface CsvDialect {
   delimiter: string
-  quote: '"'
+  quote: string
+  escape: string
   header: boolean
-  encoding: 'utf-8'
+  encoding: CsvEncoding
+  /** true when `encoding` was detected (not given) */
+  encoding_detected?: boolean
+  decimal: '.' | ','
+  null_values: string[]
+  infer_types: boolean
 }
 
 export interface CsvPreviewResult {
@@ -104,4 +127,96 @@ export interface IngestProgress {
   totalBytes: number
   /** data rows parsed so far in this phase */
   rowsParsed: number
+}
+
+// ---------------------------------------------------------------------------------------
+// Formats besides CSV. Every format's worker answers previews and ingests with the shapes
+// below (the CSV ones are the same shapes with a CSV dialect), so the HTTP layer and the
+// upload jobs do not care which format a file was.
+
+export type UploadFormat = 'csv' | 'parquet' | 'xlsx'
+
+/** Options every format takes. */
+export interface CommonUploadOptions {
+  /** type overrides by final column name (see CsvOptions.columns) */
+  columns?: Record<string, LogicalType>
+  /** the schema of the table an upload appends to (see CsvOptions.tableFields) */
+  tableFields?: Field[]
+}
+
+export interface ParquetPreviewTask {
+  kind: 'parquet-preview'
+  file: string
+  options: CommonUploadOptions
+  limit: number
+}
+
+export interface ParquetIngestTask {
+  kind: 'parquet-ingest'
+  file: string
+  options: CommonUploadOptions
+  outDir: string
+  progress?: MessagePort
+  targetRowsPerFile?: number
+}
+
+/** One sheet of a workbook, as a preview lists it. */
+export interface SheetInfo {
+  name: string
+  /** rows and columns of the used range (empty trailing rows and columns ignored) */
+  rows: number
+  columns: number
+}
+
+export interface XlsxOptions extends CommonUploadOptions {
+  /** the sheet to read (default: the first non-empty one) */
+  sheet?: string
+  /** true: the first non-empty row names the columns; false: data; absent: detected */
+  header?: boolean
+  /** false: every column a string (default true) */
+  inferTypes?: boolean
+}
+
+export interface XlsxPreviewTask {
+  kind: 'xlsx-preview'
+  file: string
+  options: XlsxOptions
+  limit: number
+}
+
+export interface XlsxIngestTask {
+  kind: 'xlsx-ingest'
+  file: string
+  options: XlsxOptions
+  outDir: string
+  progress?: MessagePort
+  targetRowsPerFile?: number
+}
+
+/** What a preview of any format returns (CsvPreviewResult is this with `dialect`). */
+export interface UploadPreviewResult {
+  format: UploadFormat
+  /** CSV only: the effective dialect */
+  dialect?: CsvDialect
+  /** xlsx only: every sheet, and the one read */
+  sheets?: SheetInfo[]
+  sheet?: string
+  fields: Field[]
+  rows: Batch
+  rowsJson: string
+  rowCount: number
+  warnings: string[]
+}
+
+/** What an ingest of any format returns (CsvIngestResult is this with `dialect`). */
+export interface UploadIngestResult {
+  format: UploadFormat
+  dialect?: CsvDialect
+  sheet?: string
+  fields: Field[]
+  rowCount: number
+  warnings: string[]
+  files: IngestedFile[]
+  /** Parquet only: false when the uploaded file itself became the table's data file (no rewrite) */
+  rewritten?: boolean
 }

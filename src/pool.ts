@@ -10,6 +10,8 @@ import { SluiceError, type TaskResult } from '../proto/errors.js'
 export const WORKERS = {
   scan: fileURLToPath(new URL('../workers/scan.js', import.meta.url)),
   ingestCsv: fileURLToPath(new URL('../workers/ingest-csv.js', import.meta.url)),
+  ingestParquet: fileURLToPath(new URL('../workers/ingest-parquet.js', import.meta.url)),
+  ingestXlsx: fileURLToPath(new URL('../workers/ingest-xlsx.js', import.meta.url)),
   parquetFooter: fileURLToPath(new URL('../workers/parquet-footer.js', import.meta.url)),
   compact: fileURLToPath(new URL('../workers/compact.js', import.meta.url)),
   checkpoint: fileURLToPath(new URL('../workers/checkpoint.js', import.meta.url)),

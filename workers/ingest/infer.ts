@@ -173,7 +173,7 @@ export async function inferCsv(file: string, options: CsvOptions, keepRows: numb
   if (failure) throw invalidFile(`line ${await lineAt(file, failure.offset)}: ${failure.message}`)
 
   return {
-    dialect: { delimiter, quote: '"', header, encoding: 'utf-8' },
+    dialect: { delimiter, quote: '"', escape: '"', header, encoding: 'utf-8', decimal: '.', null_values: [''], infer_types: true },
     bomLength: sample.bomLength,
     fields: finalNames.map((name, i) => ({ name, type: fieldTypes[i]!, nullable: true })),
     rowCount: records - (header ? 1 : 0),
