@@ -3,7 +3,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { SluiceError, badRequest, datasetNotFound, invalidParameter, payloadTooLarge } from '../../../proto/errors.js'
 import type { CsvOptions, CsvPreviewResult } from '../../../proto/ingest.js'
-import type { LogicalType } from '../../../proto/types.js'
 import { typeName } from '../../../proto/types.js'
 import { validateDatasetName } from '../../catalog/index.js'
 import { assertCanCreate } from '../../auth/permissions.js'
@@ -19,11 +18,10 @@ import type { Route } from '../router.js'
 import type { Services } from '../services.js'
 import { boolParam, enumParam, intParam } from '../params.js'
 import { ENGINE_INFO } from '../../engine.js'
+import { csvOptionsFrom, UPLOAD_OPTION_KEYS } from '../upload-options.js'
 import { datasetView } from '../views.js'
 
-const CSV_TYPES: LogicalType[] = ['string', 'int64', 'float64', 'boolean', 'date', 'timestamp']
-const DELIMITERS: Record<string, string> = { ',': ',', ';': ';', '|': '|', '\t': '\t', tab: '\t', '\\t': '\t' }
-const FORM_FIELDS = new Set(['name', 'description', 'delimiter', 'header', 'columns', 'async', 'limit', 'mode', 'schema_mode', 'run_id'])
+const FORM_FIELDS = new Set(['name', 'description', 'async', 'limit', 'mode', 'schema_mode', 'run_id', ...UPLOAD_OPTION_KEYS])
 const RUN_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Receives the multipart body after the cheap checks (Content-Length against the limit). */
@@ -44,28 +42,9 @@ function optionValue(ctx: RequestContext, form: ReceivedForm, key: string): stri
   return form.fields[key] ?? ctx.query(key)
 }
 
-function csvOptions(ctx: RequestContext, form: ReceivedForm): CsvOptions {
+function uploadOptionsOf(ctx: RequestContext, form: ReceivedForm): CsvOptions {
   for (const k of Object.keys(form.fields)) if (!FORM_FIELDS.has(k)) throw invalidParameter(k, 'unknown form field')
-  const opts: CsvOptions = {}
-  const delimiter = optionValue(ctx, form, 'delimiter')
-  if (delimiter !== null && delimiter !== '') {
-    const d = DELIMITERS[delimiter]
-    if (!d) throw invalidParameter('delimiter', 'must be one of , ; | tab')
-    opts.delimiter = d
-  }
-  const header = optionValue(ctx, form, 'header')
-  if (header !== null && header !== '') opts.header = boolParam(header, 'header', true)
-  const columns = optionValue(ctx, form, 'columns')
-  if (columns !== null && columns !== '') {
-    let parsed: unknown
-    try { parsed = JSON.parse(columns) } catch { throw invalidParameter('columns', 'must be a JSON object such as {"zip":"string"}') }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidParameter('columns', 'must be a JSON object of column name to type')
-    for (const [name, type] of Object.entries(parsed)) {
-      if (!CSV_TYPES.includes(type as LogicalType)) throw invalidParameter('columns', `type of "${name}" must be one of ${CSV_TYPES.join(', ')}`)
-    }
-    opts.columns = parsed as Record<string, LogicalType>
-  }
-  return opts
+  return csvOptionsFrom((key) => optionValue(ctx, form, key))
 }
 
 export const fileRoutes: Route[] = [
@@ -81,7 +60,7 @@ export const fileRoutes: Route[] = [
         const name = validateDatasetName(optionValue(ctx, form, 'name'))
         const description = optionValue(ctx, form, 'description') ?? ''
         if (description.length > 10_000) throw invalidParameter('description', 'at most 10000 characters')
-        const options = csvOptions(ctx, form)
+        const options = uploadOptionsOf(ctx, form)
         const isAsync = boolParam(optionValue(ctx, form, 'async'), 'async', false)
         const mode = enumParam(optionValue(ctx, form, 'mode'), 'mode', ['append', 'overwrite'] as const, null)
         const schemaMode = enumParam(optionValue(ctx, form, 'schema_mode'), 'schema_mode', ['strict', 'merge'] as const, 'strict')
@@ -119,7 +98,7 @@ export const fileRoutes: Route[] = [
       assertCanCreate(ctx.principal!)
       const form = await receiveUpload(ctx, s, body!)
       try {
-        const options = csvOptions(ctx, form)
+        const options = uploadOptionsOf(ctx, form)
         const limit = intParam(optionValue(ctx, form, 'limit'), 'limit', { def: 100, min: 1, max: 10_000 })
         const r = await s.pool.run<CsvPreviewResult>(WORKERS.ingestCsv, { kind: 'csv-preview', file: form.file.path, options, limit }, { signal: ctx.signal })
         // rowsJson is produced by the worker (encoding rows is per-row work): splice it in as is.
