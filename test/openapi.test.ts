@@ -308,7 +308,7 @@ t.test('real responses match the documented schemas', async (t) => {
     t.match(await check(t, await upload({ name: 'sales' }), '/api/datasets/file/upload', 'post', 'upload 409'), { error: 'dataset_name_taken' })
     t.match(await check(t, await upload({ name: 'file' }), '/api/datasets/file/upload', 'post', 'upload 422 name'), { error: 'invalid_name' })
     t.match(await check(t, await upload({ name: 'x' }, { roles: ['viewer'] }), '/api/datasets/file/upload', 'post', 'upload 403'), { error: 'forbidden' })
-    const notMultipart = await s.api('/api/datasets/file/upload', { method: 'POST', body: 'a,b\n1,2\n', headers: { 'content-type': 'text/csv' } })
+    const notMultipart = await s.api('/api/datasets/file/upload', { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } })
     t.match(await check(t, notMultipart, '/api/datasets/file/upload', 'post', 'upload 400'), { error: 'bad_request' })
 
     const list = await check(t, await s.api('/api/datasets'), '/api/datasets', 'get', 'list') as { total: number; items: { name: string }[] }

@@ -80,7 +80,8 @@ t.test('uploads', async (t) => {
     noFile.set('name', 'x')
     const r1 = await s.api('/api/datasets/file/upload', { method: 'POST', body: noFile })
     t.equal(r1.status, 400)
-    const r2 = await s.api('/api/datasets/file/upload', { method: 'POST', body: 'id\n1\n', headers: { 'content-type': 'text/plain' } })
+    // neither multipart nor a raw file type
+    const r2 = await s.api('/api/datasets/file/upload', { method: 'POST', body: '{"id":1}', headers: { 'content-type': 'application/json' } })
     t.equal(r2.status, 400)
     const r3 = await post({ name: 'opts', delimiter: '#' }, 'a\n1\n')
     t.equal(r3.status, 422)

@@ -10,7 +10,6 @@ import { once } from 'node:events'
 import { pipeline } from 'node:stream/promises'
 import busboy from 'busboy'
 import { badRequest, payloadTooLarge, SluiceError } from '../../proto/errors.js'
-import type { BodyReader } from './body.js'
 
 export interface ReceivedFile { path: string; filename: string; bytes: number; mimeType: string }
 export interface ReceivedForm { fields: Record<string, string>; file: ReceivedFile | null }
@@ -18,7 +17,7 @@ export interface ReceivedForm { fields: Record<string, string>; file: ReceivedFi
 const MAX_FIELD_BYTES = 1024 * 1024
 
 export async function receiveMultipart(
-  body: BodyReader,
+  body: AsyncIterable<Buffer>,
   contentType: string,
   opts: { tmpDir: string; maxFileBytes: number },
 ): Promise<ReceivedForm> {

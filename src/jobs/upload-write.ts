@@ -10,16 +10,15 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { MessageChannel } from 'node:worker_threads'
 import { SluiceError } from '../../proto/errors.js'
-import type { CsvIngestResult } from '../../proto/ingest.js'
+import type { UploadIngestResult } from '../../proto/ingest.js'
 import type { Principal } from '../auth/principal.js'
 import type { Dataset } from '../catalog/index.js'
 import {
   appendActions, commitWithRetry, compareSchemas, fieldsToSchemaString, isDeltaTable, loadSnapshot, mergeSchemas,
   overwriteActions,
 } from '../lakehouse/index.js'
-import { WORKERS } from '../pool.js'
+import { ingestProgressChannel, ingestTask } from './upload-tasks.js'
 import { statsRowCount } from '../connectors/lakehouse.js'
 import type { JobContext } from './runner.js'
 import type { UploadDeps, UploadInput } from './upload.js'
@@ -40,18 +39,16 @@ export async function writeUploadToDataset(
   const workDir = path.join(deps.dataDir, 'tmp', `ingest-${deps.datasets.newId()}`)
   const moved: string[] = []
   let committed = false
-  const progress = new MessageChannel()
-  progress.port1.on('message', (m: { phase: string; bytesRead: number; totalBytes: number; rowsParsed: number }) => {
-    const half = m.totalBytes > 0 ? Math.min(1, m.bytesRead / m.totalBytes) : 0
-    job?.progress({ phase: m.phase, percent: Math.floor(m.phase === 'writing' ? 50 + half * 45 : half * 50), bytes_read: m.bytesRead, rows_parsed: m.rowsParsed })
-  })
+  const progress = ingestProgressChannel(job, input.file.receivedBytes ?? input.file.bytes)
   try {
     fs.mkdirSync(workDir, { recursive: true })
     await testPause('upload.before-data')
-    const result = await deps.pool.run<CsvIngestResult>(WORKERS.ingestCsv, {
-      kind: 'csv-ingest', file: input.file.path, options: { header: true, ...input.options, tableFields: snapshot.schema },
-      outDir: workDir, progress: progress.port2, targetRowsPerFile: deps.rowsPerFile,
-    }, { signal, transferList: [progress.port2] })
+    // An appended CSV has a header unless the caller says otherwise (its names match columns).
+    const options = input.file.format === 'csv' ? { header: true, ...input.options } : input.options
+    const { worker, task } = ingestTask(input.file.format, input.file.path, options, {
+      outDir: workDir, progress: progress.port2, targetRowsPerFile: deps.rowsPerFile, tableFields: snapshot.schema,
+    })
+    const result = await deps.pool.run<UploadIngestResult>(worker, task, { signal, transferList: [progress.port2] })
     signal.throwIfAborted()
 
     const differences = compareSchemas(snapshot.schema, result.fields)

@@ -6,14 +6,14 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { MessageChannel } from 'node:worker_threads'
 import { SluiceError } from '../../proto/errors.js'
-import type { CsvIngestResult, CsvOptions } from '../../proto/ingest.js'
+import type { UploadFormat, UploadIngestResult } from '../../proto/ingest.js'
 import type { Field } from '../../proto/types.js'
 import type { Principal } from '../auth/principal.js'
 import type { Dataset, DatasetStore } from '../catalog/index.js'
 import { commitNewTable } from './managed-table.js'
-import { WORKERS, type WorkerPool } from '../pool.js'
+import type { WorkerPool } from '../pool.js'
+import { ingestProgressChannel, ingestTask, type UploadOptions } from './upload-tasks.js'
 import type { JobContext } from './runner.js'
 import { testPause } from '../test-hooks.js'
 import { classifyAfterWrite, type ClassifyHookDeps } from '../governance/classify-dataset.js'
@@ -21,8 +21,9 @@ import { classifyAfterWrite, type ClassifyHookDeps } from '../governance/classif
 export interface UploadInput {
   name: string
   description: string
-  file: { path: string; filename: string; bytes: number }
-  options: CsvOptions
+  /** the received file (decompressed), its detected format, and the bytes that came over the wire */
+  file: { path: string; filename: string; bytes: number; format: UploadFormat; receivedBytes?: number; decompressed?: boolean }
+  options: UploadOptions
   /** the upstream run (recipe) that produced the file, recorded in commitInfo */
   runId?: string | null
 }
@@ -34,20 +35,13 @@ export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, in
   const workDir = path.join(deps.dataDir, 'tmp', `ingest-${id}`)
   const tableDir = path.join(deps.dataDir, 'tables', id)
   let committed = false
-  const progress = new MessageChannel()
-  progress.port1.on('message', (m: { phase: string; bytesRead: number; totalBytes: number; rowsParsed: number }) => {
-    // Two passes over the file (types, then data): each is half of the work.
-    const half = m.totalBytes > 0 ? Math.min(1, m.bytesRead / m.totalBytes) : 0
-    const percent = Math.floor((m.phase === 'writing' ? 50 + half * 45 : half * 50))
-    job?.progress({ phase: m.phase, percent, bytes_read: m.bytesRead, bytes_total: m.totalBytes, rows_parsed: m.rowsParsed })
-  })
+  const progress = ingestProgressChannel(job, input.file.receivedBytes ?? input.file.bytes)
   try {
     fs.mkdirSync(workDir, { recursive: true })
     await testPause('upload.before-data')
-    job?.progress({ phase: 'parsing', percent: 0, bytes_received: input.file.bytes })
-    const result = await deps.pool.run<CsvIngestResult>(WORKERS.ingestCsv, {
-      kind: 'csv-ingest', file: input.file.path, options: input.options, outDir: workDir, progress: progress.port2, targetRowsPerFile: deps.rowsPerFile,
-    }, { signal, transferList: [progress.port2] })
+    job?.progress({ phase: 'parsing', percent: 0, bytes_received: input.file.receivedBytes ?? input.file.bytes })
+    const { worker, task } = ingestTask(input.file.format, input.file.path, input.options, { outDir: workDir, progress: progress.port2, targetRowsPerFile: deps.rowsPerFile })
+    const result = await deps.pool.run<UploadIngestResult>(worker, task, { signal, transferList: [progress.port2] })
     signal.throwIfAborted()
     job?.progress({ phase: 'committing', percent: 96, rows_parsed: result.rowCount })
     if (deps.datasets.isNameTaken(p.org, input.name)) throw new SluiceError(409, 'dataset_name_taken', `a dataset named "${input.name}" already exists`)
@@ -65,8 +59,7 @@ export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, in
       id, org: p.org, name: input.name, kind: 'upload', description: input.description,
       schema: result.fields as Field[], settings: {},
       provenance: {
-        source: 'upload', file: { name: input.file.filename, bytes: input.file.bytes },
-        dialect: result.dialect, warnings: result.warnings,
+        source: 'upload', ...uploadProvenance(input, result),
         ...(job ? { job: job.id } : {}),
       },
       tablePath: tableDir, currentVersion: 0, rowCount: result.rowCount,
@@ -82,5 +75,18 @@ export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, in
     await fs.promises.rm(workDir, { recursive: true, force: true })
     await fs.promises.rm(input.file.path, { force: true })
     if (!committed) await fs.promises.rm(tableDir, { recursive: true, force: true })
+  }
+}
+
+/** What the dataset records about the file it came from. */
+export function uploadProvenance(input: UploadInput, result: UploadIngestResult): Record<string, unknown> {
+  return {
+    // compressed uploads also record what came over the wire
+    file: { name: input.file.filename, bytes: input.file.bytes, ...(input.file.decompressed ? { received_bytes: input.file.receivedBytes } : {}) },
+    format: input.file.format,
+    ...(result.dialect ? { dialect: result.dialect } : {}),
+    ...(result.sheet !== undefined ? { sheet: result.sheet } : {}),
+    ...(result.rewritten !== undefined ? { rewritten: result.rewritten } : {}),
+    warnings: result.warnings,
   }
 }

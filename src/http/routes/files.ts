@@ -1,8 +1,8 @@
 /** File upload (→ new Delta table) and file preview (nothing committed). */
 import fs from 'node:fs'
 import path from 'node:path'
-import { SluiceError, badRequest, datasetNotFound, invalidParameter, payloadTooLarge } from '../../../proto/errors.js'
-import type { CsvOptions, CsvPreviewResult } from '../../../proto/ingest.js'
+import { SluiceError, datasetNotFound, invalidParameter } from '../../../proto/errors.js'
+import type { UploadFormat, UploadPreviewResult } from '../../../proto/ingest.js'
 import { typeName } from '../../../proto/types.js'
 import { validateDatasetName } from '../../catalog/index.js'
 import { assertCanCreate } from '../../auth/permissions.js'
@@ -10,8 +10,10 @@ import { assertCanWriteDataset, canRead } from '../../auth/dataset-access.js'
 import { createDatasetFromUpload } from '../../jobs/upload.js'
 import { jobView, type JobContext } from '../../jobs/runner.js'
 import { writeUploadToDataset } from '../../jobs/upload-write.js'
-import { WORKERS } from '../../pool.js'
-import { receiveMultipart, type ReceivedForm } from '../multipart.js'
+import { receiveUpload } from '../upload-receive.js'
+import { detectUploadFormat } from '../../jobs/upload-format.js'
+import { previewTask, type UploadOptions } from '../../jobs/upload-tasks.js'
+import type { UploadInput } from '../../jobs/upload.js'
 import type { BodyReader } from '../body.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
@@ -21,30 +23,42 @@ import { ENGINE_INFO } from '../../engine.js'
 import { csvOptionsFrom, UPLOAD_OPTION_KEYS } from '../upload-options.js'
 import { datasetView } from '../views.js'
 
-const FORM_FIELDS = new Set(['name', 'description', 'async', 'limit', 'mode', 'schema_mode', 'run_id', ...UPLOAD_OPTION_KEYS])
+/** Options that are not CSV options (the format override, the workbook sheet, a raw body's file name). */
+const OTHER_OPTIONS = ['format', 'sheet', 'filename']
+const FORM_FIELDS = new Set(['name', 'description', 'async', 'limit', 'mode', 'schema_mode', 'run_id', ...UPLOAD_OPTION_KEYS, ...OTHER_OPTIONS])
 const RUN_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-/** Receives the multipart body after the cheap checks (Content-Length against the limit). */
-async function receiveUpload(ctx: RequestContext, s: Services, body: BodyReader): Promise<ReceivedForm & { file: NonNullable<ReceivedForm['file']> }> {
-  const max = s.config.maxUploadBytes
-  const declared = ctx.header('content-length')
-  // The multipart envelope adds a little to the file's size; allow 64 KiB of it.
-  if (declared && Number(declared) > max + 65_536) throw payloadTooLarge(max)
-  const contentType = ctx.header('content-type') ?? ''
-  if (!contentType.toLowerCase().startsWith('multipart/form-data')) throw badRequest('send the file as multipart/form-data with a "file" part')
-  const form = await receiveMultipart(body, contentType, { tmpDir: path.join(s.config.dataDir, 'tmp'), maxFileBytes: max })
-  if (!form.file) throw badRequest('the form has no "file" part')
-  return form as ReceivedForm & { file: NonNullable<ReceivedForm['file']> }
+/** Receives the upload (multipart or raw body; gzip undone) and detects its format. */
+async function receive(ctx: RequestContext, s: Services, body: BodyReader): Promise<Received> {
+  const rawFilename = ctx.query('filename')
+  if (rawFilename !== null && (rawFilename.length > 255 || /[\/\u0000-\u001f]/.test(rawFilename))) throw invalidParameter('filename', 'must be a plain file name of at most 255 characters')
+  const got = await receiveUpload(body, {
+    contentType: ctx.header('content-type') ?? '', contentEncoding: ctx.header('content-encoding'), contentLength: ctx.header('content-length'),
+  }, { tmpDir: path.join(s.config.dataDir, 'tmp'), maxBytes: s.config.maxUploadBytes, rawFilename: rawFilename ?? 'upload' })
+  try {
+    const get = (key: string) => got.fields[key] ?? ctx.query(key)
+    for (const k of Object.keys(got.fields)) if (!FORM_FIELDS.has(k)) throw invalidParameter(k, 'unknown form field')
+    for (const [k] of ctx.queryEntries()) if (!FORM_FIELDS.has(k)) throw invalidParameter(k, 'unknown parameter')
+    const format = await detectUploadFormat(got.file.path, get('format'))
+    const options: UploadOptions = csvOptionsFrom(get)
+    const sheet = get('sheet')
+    if (sheet !== null && sheet !== '') {
+      if (sheet.length > 255) throw invalidParameter('sheet', 'at most 255 characters')
+      options.sheet = sheet
+    }
+    return { get, format, options, file: { ...got.file, format } }
+  } catch (err) {
+    await fs.promises.rm(got.file.path, { force: true })
+    throw err
+  }
 }
 
-/** Form fields win over query parameters of the same name. */
-function optionValue(ctx: RequestContext, form: ReceivedForm, key: string): string | null {
-  return form.fields[key] ?? ctx.query(key)
-}
-
-function uploadOptionsOf(ctx: RequestContext, form: ReceivedForm): CsvOptions {
-  for (const k of Object.keys(form.fields)) if (!FORM_FIELDS.has(k)) throw invalidParameter(k, 'unknown form field')
-  return csvOptionsFrom((key) => optionValue(ctx, form, key))
+interface Received {
+  /** an option's raw text: the form field, else the query parameter */
+  get: (key: string) => string | null
+  format: UploadFormat
+  options: UploadOptions
+  file: UploadInput['file'] & { decompressed: boolean }
 }
 
 export const fileRoutes: Route[] = [
@@ -55,18 +69,17 @@ export const fileRoutes: Route[] = [
       // Legacy: creating and writing both need editor, so refuse before the body arrives. In
       // grants mode a viewer with a readwrite grant may append: decided once the name is known.
       if (s.config.authzMode === 'legacy') assertCanCreate(p)
-      const form = await receiveUpload(ctx, s, body!)
+      const up = await receive(ctx, s, body!)
       try {
-        const name = validateDatasetName(optionValue(ctx, form, 'name'))
-        const description = optionValue(ctx, form, 'description') ?? ''
+        const name = validateDatasetName(up.get('name'))
+        const description = up.get('description') ?? ''
         if (description.length > 10_000) throw invalidParameter('description', 'at most 10000 characters')
-        const options = uploadOptionsOf(ctx, form)
-        const isAsync = boolParam(optionValue(ctx, form, 'async'), 'async', false)
-        const mode = enumParam(optionValue(ctx, form, 'mode'), 'mode', ['append', 'overwrite'] as const, null)
-        const schemaMode = enumParam(optionValue(ctx, form, 'schema_mode'), 'schema_mode', ['strict', 'merge'] as const, 'strict')
-        const runId = optionValue(ctx, form, 'run_id')
+        const isAsync = boolParam(up.get('async'), 'async', false)
+        const mode = enumParam(up.get('mode'), 'mode', ['append', 'overwrite'] as const, null)
+        const schemaMode = enumParam(up.get('schema_mode'), 'schema_mode', ['strict', 'merge'] as const, 'strict')
+        const runId = up.get('run_id')
         if (runId !== null && !RUN_ID.test(runId)) throw invalidParameter('run_id', 'must be 1-128 characters of [A-Za-z0-9._:-]')
-        const input = { name, description, file: form.file, options, runId }
+        const input = { name, description, file: up.file, options: up.options, runId }
         const deps = { dataDir: s.config.dataDir, pool: s.pool, datasets: s.datasets, engineInfo: ENGINE_INFO, rowsPerFile: s.config.rowsPerFile, classifications: s.classifications, log: s.log }
         const found = s.datasets.get(p.org, name)
         // A dataset the caller may not read is 404 (a new upload may not take its name either).
@@ -87,7 +100,7 @@ export const fileRoutes: Route[] = [
         const dataset = await work(null, ctx.signal)
         ctx.sendJson(existing ? 200 : 201, datasetView(dataset, p))
       } catch (err) {
-        await fs.promises.rm(form.file.path, { force: true })
+        await fs.promises.rm(up.file.path, { force: true })
         throw err
       }
     },
@@ -96,23 +109,26 @@ export const fileRoutes: Route[] = [
     method: 'POST', path: '/api/datasets/file/preview', auth: true, body: true,
     handler: async (ctx, s, body) => {
       assertCanCreate(ctx.principal!)
-      const form = await receiveUpload(ctx, s, body!)
+      const up = await receive(ctx, s, body!)
       try {
-        const options = uploadOptionsOf(ctx, form)
-        const limit = intParam(optionValue(ctx, form, 'limit'), 'limit', { def: 100, min: 1, max: 10_000 })
-        const r = await s.pool.run<CsvPreviewResult>(WORKERS.ingestCsv, { kind: 'csv-preview', file: form.file.path, options, limit }, { signal: ctx.signal })
+        const limit = intParam(up.get('limit'), 'limit', { def: 100, min: 1, max: 10_000 })
+        const { worker, task } = previewTask(up.format, up.file.path, up.options, limit)
+        const r = await s.pool.run<UploadPreviewResult>(worker, task, { signal: ctx.signal })
         // rowsJson is produced by the worker (encoding rows is per-row work): splice it in as is.
         const head = JSON.stringify({
-          dialect: r.dialect,
+          format: up.format,
+          ...(r.dialect ? { dialect: r.dialect } : {}),
+          ...(r.sheets ? { sheets: r.sheets, sheet: r.sheet } : {}),
+          file: { name: up.file.filename, bytes: up.file.bytes, received_bytes: up.file.receivedBytes, decompressed: up.file.decompressed },
           columns: r.fields.map((f) => ({ name: f.name, type: typeName(f), nullable: f.nullable })),
           row_count: r.rowCount,
           warnings: r.warnings,
         })
         // The temp file goes before the answer: a client that sees the answer sees nothing left behind.
-        await fs.promises.rm(form.file.path, { force: true })
+        await fs.promises.rm(up.file.path, { force: true })
         ctx.send(200, `${head.slice(0, -1)},"rows":${r.rowsJson}}`, 'application/json')
       } finally {
-        await fs.promises.rm(form.file.path, { force: true })
+        await fs.promises.rm(up.file.path, { force: true })
       }
     },
   },
