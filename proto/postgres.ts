@@ -50,6 +50,12 @@ export interface PgScanTask {
   port: MessagePort
   /** how rows are read (workers/pg/source.ts); default 'copy' (measured faster: loadtest/pg-source.ts) */
   source?: PgSource
+  /**
+   * Transaction-local settings applied with bound parameters before `sql` runs (e.g. the
+   * masking salt, read in SQL as `current_setting('sluice.mask_salt')`). Secret: never part
+   * of `sql` or `params`, which COPY inlines into statement text.
+   */
+  settings?: Record<string, string>
 }
 
 /**

@@ -59,10 +59,10 @@ t.test('plain Parquet folders', async (t) => {
     })
     t.notOk('registered_version' in (d.provenance as object), 'no version for a Parquet folder')
     t.same(d.schema, [
-      { name: 'id', type: 'int64', nullable: true }, { name: 'name', type: 'string', nullable: true },
-      { name: 'amount', type: 'float64', nullable: true }, { name: 'ok', type: 'boolean', nullable: true },
-      { name: 'd', type: 'date', nullable: true }, { name: 'ts', type: 'timestamp', nullable: true },
-      { name: 'region', type: 'string', nullable: true }, { name: 'day', type: 'string', nullable: true },
+      { name: 'id', type: 'int64', nullable: true, masked: false }, { name: 'name', type: 'string', nullable: true, masked: false },
+      { name: 'amount', type: 'float64', nullable: true, masked: false }, { name: 'ok', type: 'boolean', nullable: true, masked: false },
+      { name: 'd', type: 'date', nullable: true, masked: false }, { name: 'ts', type: 'timestamp', nullable: true, masked: false },
+      { name: 'region', type: 'string', nullable: true, masked: false }, { name: 'day', type: 'string', nullable: true, masked: false },
     ])
     t.match((await json(s.api('/api/datasets/events'))).body, { version: null, row_count: all.length }, 'GET leaves it as it is')
   })

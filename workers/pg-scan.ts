@@ -24,7 +24,7 @@ export default async function pgScan(task: PgScanTask): Promise<{ ok: true; valu
   try {
     const client = await session.open()
     if (client === CANCELLED) return { ok: true, value: null }
-    if (await session.race(beginReadOnly(client)) === CANCELLED) return { ok: true, value: null }
+    if (await session.race(beginReadOnly(client, task.settings)) === CANCELLED) return { ok: true, value: null }
     const fields: DecodeField[] = task.columns.map((c) => ({ name: c.name, type: c.logical, precision: c.precision, scale: c.scale }))
     const encoder = createEncoder(task.format, task.columns)
     const batches = pgBatches(client, {

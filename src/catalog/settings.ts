@@ -114,6 +114,13 @@ function validateMasking(input: unknown, schema: Field[], pushdown: boolean): Ma
     if (pushdown && strategy === 'hash' && (field.type === 'float32' || field.type === 'float64'))
       throw invalidSettings(`${where}: strategy "hash" cannot be applied to ${field.type} column "${field.name}" of a PostgreSQL dataset; use round, redact or null`)
     const params = rule.params ?? {}
+    // A rounding step no coarser than the column's own resolution would show raw values
+    // while saying `masked: true`.
+    if (strategy === 'round' && isPlainObject(params) && typeof params.step === 'number') {
+      const resolution = field.type === 'int16' || field.type === 'int32' || field.type === 'int64' ? 1
+        : field.type === 'decimal' ? 10 ** -(field.scale ?? 0) : 0
+      if (params.step <= resolution) throw invalidSettings(`${where}.params.step must be larger than ${resolution} for ${field.type} column "${field.name}": a smaller step would leave its values unchanged`)
+    }
     if (!isPlainObject(params)) throw invalidSettings(`${where}.params must be an object`)
     onlyKeys(params, Object.keys(spec.params), `${where}.params`)
     for (const [k, v] of Object.entries(params)) spec.params[k](v, `${where}.params.${k}`)

@@ -58,7 +58,6 @@ const unsupported = (msg: string) => new SluiceError(422, 'unsupported_table', m
 export async function listParquetFolder(root: string, dir: string): Promise<ParquetFolderListing> {
   const files: ParquetFolderFile[] = []
   let keys: string[] | null = null
-  let keysSeenAt = ''
   const walk = async (d: string, rel: string, pairs: [string, string | null][]): Promise<void> => {
     const entries = (await fs.promises.readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     for (const e of entries) {
@@ -81,10 +80,10 @@ export async function listParquetFolder(root: string, dir: string): Promise<Parq
       const fileKeys = pairs.map(([k]) => k)
       if (keys === null) {
         keys = fileKeys
-        keysSeenAt = relChild
       } else if (keys.join('\u0000') !== fileKeys.join('\u0000')) {
         const show = (k: string[]) => (k.length ? k.join('/') : 'none')
-        throw unsupported(`the Parquet folder mixes partition layouts: "${keysSeenAt}" has partition columns (${show(keys)}) but "${relChild}" has (${show(fileKeys)})`)
+        // Paths are not named: Hive partition paths hold values, which may be masked for the caller.
+        throw unsupported(`the Parquet folder mixes partition layouts: some files are partitioned by (${show(keys)}), others by (${show(fileKeys)})`)
       }
       if (files.length >= MAX_PARQUET_FILES) throw unsupported(`the Parquet folder has more than ${MAX_PARQUET_FILES} files`)
       files.push({ path: abs, rel: relChild, partition: Object.fromEntries(pairs) })

@@ -131,16 +131,20 @@ export function valueExpressions(columns: readonly PgSourceColumn[]): Map<string
   return new Map(columns.map((c) => [c.name, valueExpr(quoteIdent(c.name), c.conversion)]))
 }
 
+/** The transaction-local setting that carries the org's masking salt to `hash` masks. */
+export const SALT_SETTING = 'sluice.mask_salt'
+
 /**
  * The source as a caller sees it: each masked column's value expression wrapped in its SQL
  * mask (src/query/masking-sql.ts), with the masked field type, so filters, groups, orders
- * and aggregates in the outer query only ever see masked values. The org's salt is bound as
- * $1 (never in SQL text) when a rule hashes.
+ * and aggregates in the outer query only ever see masked values. `hash` reads the org's
+ * salt from a transaction-local setting (`settings`, set with a bound parameter by the
+ * worker), so it is never in statement text, which COPY inlines.
  */
-export function pgSourceView(columns: readonly PgSourceColumn[], masks: TaskMasks | null): Pick<PgSqlSource, 'columns' | 'fields' | 'leadingParams'> {
+export function pgSourceView(columns: readonly PgSourceColumn[], masks: TaskMasks | null): Pick<PgSqlSource, 'columns' | 'fields'> & { settings: Record<string, string> } {
   const exprs = valueExpressions(columns)
   const fields = new Map(columns.map((c) => [c.name, c.field]))
-  if (!masks || masks.rules.length === 0) return { columns: exprs, fields }
+  if (!masks || masks.rules.length === 0) return { columns: exprs, fields, settings: {} }
   const needsSalt = masks.rules.some((r) => r.strategy === 'hash')
   for (const rule of masks.rules) {
     const field = fields.get(rule.column)
@@ -148,10 +152,10 @@ export function pgSourceView(columns: readonly PgSourceColumn[], masks: TaskMask
     if (!maskSqlSupported(rule, field)) {
       throw new SluiceError(422, 'invalid_settings', `masking rule on "${rule.column}": strategy "${rule.strategy}" cannot run in PostgreSQL for a ${field.type} column; change the rule`)
     }
-    exprs.set(rule.column, maskSql(rule, exprs.get(rule.column)!, field, '$1'))
+    exprs.set(rule.column, maskSql(rule, exprs.get(rule.column)!, field, `current_setting('${SALT_SETTING}')`))
     fields.set(rule.column, maskedField(field, rule))
   }
-  return { columns: exprs, fields, leadingParams: needsSalt ? [masks.salt] : [] }
+  return { columns: exprs, fields, settings: needsSalt ? { [SALT_SETTING]: masks.salt } : {} }
 }
 
 /**
@@ -164,14 +168,12 @@ export async function* explorePostgres(pool: WorkerPool, connectors: ConnectorRe
   const src = pgSourceOf(d)
   const rt = connectors.runtime(d.org, src.connectorId)
   rt.assertAvailable()
-  const { sql, params } = compilePostgres(req.plan, {
-    from: fromClause(src),
-    ...pgSourceView(src.columns, req.masks),
-  })
+  const view = pgSourceView(src.columns, req.masks)
+  const { sql, params } = compilePostgres(req.plan, { from: fromClause(src), columns: view.columns, fields: view.fields })
   const release = await rt.acquire(req.signal)
   try {
     yield* streamTask(pool, WORKERS.pgScan, (port, initialCredit): PgScanTask => ({
-      kind: 'pg-scan', connection: rt.connection(), sql, params, columns: req.columns, format: req.format,
+      kind: 'pg-scan', connection: rt.connection(), sql, params, settings: view.settings, columns: req.columns, format: req.format,
       batchRows: PG_BATCH_ROWS, initialCredit, port,
     }), req.signal)
   } catch (err) {

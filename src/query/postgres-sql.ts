@@ -27,8 +27,6 @@ export interface PgSqlSource {
   columns: ReadonlyMap<string, string>
   /** column name → logical field (types the literals and picks collations) */
   fields: ReadonlyMap<string, Field>
-  /** parameters the value expressions reference, bound first as $1, $2, … (the masking salt) */
-  leadingParams?: readonly string[]
 }
 
 export interface PgSql {
@@ -70,9 +68,7 @@ export function compilePostgres(plan: Plan, source: PgSqlSource): PgSql {
 class Compiler {
   readonly params: (string | null)[] = []
 
-  constructor(readonly source: PgSqlSource) {
-    this.params.push(...(source.leadingParams ?? []))
-  }
+  constructor(readonly source: PgSqlSource) {}
 
   compile(plan: Plan): PgSql {
     const inner = plan.columns.map((c) => `${this.valueExpr(c)} AS ${quoteIdent(c)}`)

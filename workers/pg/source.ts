@@ -56,8 +56,11 @@ export interface PgSourceOptions {
  * statement_timeout off inside it: the source enforces the timeout itself
  * (statement-timeout.ts). One round trip (a multi-statement simple query).
  */
-export async function beginReadOnly(client: pg.Client): Promise<void> {
+export async function beginReadOnly(client: pg.Client, settings: Readonly<Record<string, string>> = {}): Promise<void> {
   await client.query('BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = 0')
+  // Transaction-local settings (the masking salt) go as bound parameters of their own
+  // statement: the main statement may be inlined into COPY text, these never are.
+  for (const [name, value] of Object.entries(settings)) await client.query('SELECT set_config($1, $2, true)', [name, value])
 }
 
 /**
