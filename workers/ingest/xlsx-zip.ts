@@ -1,0 +1,122 @@
+/**
+ * A minimal zip central-directory reader: the entry list of a workbook and the bytes of its
+ * small parts ([Content_Types].xml, workbook.xml, its rels, styles.xml), read by offset. The
+ * sheets themselves are streamed by exceljs; this only lets the worker look at the package
+ * before streaming it (macro detection, date system, sheet names, date styles) whatever the
+ * order of the entries in the zip. Throws SluiceError 422 invalid_file on anything that is not
+ * a readable zip. Worker threads.
+ */
+import type { FileHandle } from 'node:fs/promises'
+import { inflateRawSync } from 'node:zlib'
+import { invalidFile } from '../../proto/errors.js'
+
+export interface ZipEntry {
+  name: string
+  /** 0 stored, 8 deflate */
+  method: number
+  flags: number
+  compressedSize: number
+  uncompressedSize: number
+  localOffset: number
+}
+
+const EOCD_SIG = 0x06054b50
+const ZIP64_LOCATOR_SIG = 0x07064b50
+const ZIP64_EOCD_SIG = 0x06064b50
+const CENTRAL_SIG = 0x02014b50
+const LOCAL_SIG = 0x04034b50
+/** the end record (22 bytes) plus the longest zip comment */
+const EOCD_SEARCH = 22 + 0xffff
+
+async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length)
+  const { bytesRead } = await fh.read(buf, 0, length, offset)
+  if (bytesRead !== length) throw invalidFile('the workbook is truncated (not a complete zip file)')
+  return buf
+}
+
+function u64(b: Buffer, at: number): number {
+  const v = b.readBigUInt64LE(at)
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidFile('the workbook is not a valid zip file')
+  return Number(v)
+}
+
+/** Every entry of the zip, by name. */
+export async function listZip(fh: FileHandle, size: number): Promise<Map<string, ZipEntry>> {
+  const tailLen = Math.min(size, EOCD_SEARCH)
+  if (tailLen < 22) throw invalidFile('the workbook is not a zip file')
+  const tail = await readAt(fh, size - tailLen, tailLen)
+  let eocd = -1
+  for (let i = tailLen - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD_SIG) { eocd = i; break }
+  }
+  if (eocd < 0) throw invalidFile('the workbook is not a zip file (no central directory; truncated?)')
+  let count = tail.readUInt16LE(eocd + 10)
+  let cdSize = tail.readUInt32LE(eocd + 12)
+  let cdOffset = tail.readUInt32LE(eocd + 16)
+  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+    const loc = eocd - 20
+    if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR_SIG) throw invalidFile('the workbook is not a valid zip file')
+    const rec = await readAt(fh, u64(tail, loc + 8), 56)
+    if (rec.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw invalidFile('the workbook is not a valid zip file')
+    count = u64(rec, 32)
+    cdSize = u64(rec, 40)
+    cdOffset = u64(rec, 48)
+  }
+  if (cdOffset + cdSize > size) throw invalidFile('the workbook is not a valid zip file (truncated?)')
+  const cd = await readAt(fh, cdOffset, cdSize)
+  const entries = new Map<string, ZipEntry>()
+  let p = 0
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL_SIG) throw invalidFile('the workbook is not a valid zip file')
+    const nameLen = cd.readUInt16LE(p + 28)
+    const extraLen = cd.readUInt16LE(p + 30)
+    const commentLen = cd.readUInt16LE(p + 32)
+    const e: ZipEntry = {
+      name: cd.toString('utf8', p + 46, p + 46 + nameLen),
+      method: cd.readUInt16LE(p + 10),
+      flags: cd.readUInt16LE(p + 8),
+      compressedSize: cd.readUInt32LE(p + 20),
+      uncompressedSize: cd.readUInt32LE(p + 24),
+      localOffset: cd.readUInt32LE(p + 42),
+    }
+    zip64Extra(e, cd.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen))
+    entries.set(e.name, e)
+    p += 46 + nameLen + extraLen + commentLen
+  }
+  return entries
+}
+
+/** Sizes and offset of entries beyond 4 GiB live in the zip64 extra field (id 1), in this order. */
+function zip64Extra(e: ZipEntry, extra: Buffer): void {
+  for (let q = 0; q + 4 <= extra.length;) {
+    const id = extra.readUInt16LE(q)
+    const len = extra.readUInt16LE(q + 2)
+    if (id === 1) {
+      let r = q + 4
+      const next = (): number => { const v = r + 8 <= q + 4 + len ? u64(extra, r) : NaN; r += 8; return v }
+      if (e.uncompressedSize === 0xffffffff) e.uncompressedSize = next()
+      if (e.compressedSize === 0xffffffff) e.compressedSize = next()
+      if (e.localOffset === 0xffffffff) e.localOffset = next()
+      return
+    }
+    q += 4 + len
+  }
+}
+
+/** The uncompressed bytes of a (small) entry; refuses entries above `maxBytes`. */
+export async function readZipEntry(fh: FileHandle, e: ZipEntry, maxBytes: number): Promise<Buffer> {
+  if (e.flags & 1) throw invalidFile(`the workbook is encrypted (${e.name}); save it without a password`)
+  if (e.uncompressedSize > maxBytes || e.compressedSize > maxBytes) throw invalidFile(`the workbook part ${e.name} is too large`)
+  const local = await readAt(fh, e.localOffset, 30)
+  if (local.readUInt32LE(0) !== LOCAL_SIG) throw invalidFile('the workbook is not a valid zip file')
+  const start = e.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28)
+  const raw = await readAt(fh, start, e.compressedSize)
+  if (e.method === 0) return raw
+  if (e.method !== 8) throw invalidFile(`the workbook part ${e.name} uses an unsupported compression method (${e.method})`)
+  try {
+    return inflateRawSync(raw, { maxOutputLength: maxBytes })
+  } catch {
+    throw invalidFile(`the workbook part ${e.name} is corrupt`)
+  }
+}
