@@ -24,13 +24,24 @@ export interface CsvOptions {
   delimiter?: string
   /** the quote character (one character; default `"`) */
   quote?: string
-  /** the character that escapes a quote inside a quoted field (one character; default: the quote itself, i.e. doubling) */
+  /**
+   * the character that escapes a quote inside a quoted field (one character; default: the
+   * quote itself, i.e. doubling). Another one (`\\`): escape+quote is a quote, escape+escape
+   * an escape, before anything else it is kept; a doubled quote still reads as a quote.
+   */
   escape?: string
-  /** the file's encoding; detected when absent (BOMs, then UTF-8 validity, then chardet) */
+  /**
+   * the file's encoding; detected when absent (a BOM, BOM-less UTF-16 by its NULs, UTF-8 when the
+   * whole file is valid UTF-8, else chardet + Latin-1: windows-1252 when a byte 0x80-0x9F occurs,
+   * else iso-8859-1). Bytes not valid in it: 422 invalid_file "line N: ..."
+   */
   encoding?: CsvEncoding
   /** the decimal separator of numbers: `,` reads `3,5` as 3.5 (needs a delimiter other than `,`) */
   decimal?: '.' | ','
-  /** cell texts that mean null (default `[""]`: only empty cells); e.g. `["", "NA", "NULL", "\\N"]` */
+  /**
+   * the complete set of cell texts that mean null (default `[""]`: only empty cells); e.g.
+   * `["", "NA", "NULL", "\\N"]`. Without `""` an empty cell is the string `""`; `[]`: nothing is null.
+   */
   nullValues?: string[]
   /** false: every column stays a string (default true) */
   inferTypes?: boolean

@@ -43,10 +43,11 @@ t.test('a UTF-8 BOM is stripped', async (t) => {
   t.equal(p.dialect.encoding, 'utf-8')
 })
 
-t.test('a UTF-16 file is refused with a clear message', async (t) => {
+t.test('a UTF-16 file read with encoding=utf-8 is refused with a clear message', async (t) => {
+  // without encoding= it is decoded (test/ingest-encoding*.test.ts)
   const { previewResult } = await import('./helpers/ingest.js')
   const file = csvFile(t, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n', 'utf16le')]))
-  t.match(await previewResult(file), { ok: false, status: 422, code: 'invalid_file', message: /line 1: .*UTF-16/ })
+  t.match(await previewResult(file, { encoding: 'utf-8' }), { ok: false, status: 422, code: 'invalid_file', message: /line 1: .*UTF-16/ })
 })
 
 t.test('CRLF line ends and trailing blank lines', async (t) => {

@@ -69,8 +69,18 @@ export class BatchBuilder {
   length = 0
   #cols: ColumnBuffer[] = []
   #capacity = 0
+  /** cell texts that are null; null: only the empty cell (the default, the fast path) */
+  readonly #nulls: ReadonlySet<string> | null
+  readonly #comma: boolean
 
-  constructor(readonly fields: Field[], capacity: number) {
+  /**
+   * `text.nullValues`: the cell texts that mean null (default `[""]`); `text.decimalComma`:
+   * floats are written `3,5` (values.ts).
+   */
+  constructor(readonly fields: Field[], capacity: number, text: { nullValues?: readonly string[]; decimalComma?: boolean } = {}) {
+    const nv = text.nullValues
+    this.#nulls = nv === undefined || (nv.length === 1 && nv[0] === '') ? null : new Set(nv)
+    this.#comma = text.decimalComma === true
     this.reset(capacity)
   }
 
@@ -88,10 +98,11 @@ export class BatchBuilder {
   append(row: string[]): void {
     const i = this.length
     const cols = this.#cols
+    const nulls = this.#nulls
     for (let c = 0; c < cols.length; c++) {
       const s = row[c]!
       const col = cols[c]!
-      if (s === '') {
+      if (nulls === null ? s === '' : nulls.has(s)) {
         col.nulls[i] = 1
         col.nullCount++
         if (col.kind === K_STRING) col.strings.push('')
@@ -109,7 +120,7 @@ export class BatchBuilder {
           break
         }
         case K_FLOAT: {
-          const v = floatValue(s, false)
+          const v = floatValue(s, false, this.#comma)
           if (v === undefined) this.#fail(c, s)
           else col.f64[i] = v
           break

@@ -20,13 +20,11 @@ export class RecordError extends Error {}
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024
 const READ_CHUNK_BYTES = 1024 * 1024
 
-const QUOTE = 34
 const LF = 10
 const CR = 13
 
 const MSG_UNCLOSED = 'a quoted field is not closed'
 const MSG_AFTER_CLOSE = 'a closing quote is followed by a character other than a delimiter or a line end'
-const MSG_STRAY = 'a quote appears inside an unquoted field (quote the field and double the quote)'
 const MSG_TOO_LARGE = `a record is larger than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)`
 
 export interface ScanHandlers {
@@ -44,7 +42,9 @@ export interface ScanHandlers {
 interface Failure { offset: number; message: string }
 
 /**
- * Parse `file` (starting after a BOM of `bomLength` bytes) with `delimiter` and quote `"`.
+ * Parse `file` (starting after a BOM of `bomLength` bytes) with `delimiter`, `quote` and
+ * `escape` (inside quoted fields, escape + quote is a quote and escape + escape an escape;
+ * before any other character the escape is kept as is; a doubled quote is a quote too).
  * Throws SluiceError 422 invalid_file for bytes that are not UTF-8, malformed quoting, a record
  * with a different number of fields, or a RecordError from a handler — each naming the line
  * where the record starts. Other errors from handlers pass through.
@@ -59,7 +59,13 @@ export class CsvScanner {
   #pendingBlank = 0
   #onRecord: (fields: string[]) => void = () => {}
 
-  constructor(readonly file: string, readonly delimiter: string, readonly bomLength: number) {}
+  readonly #quoteCode: number
+  readonly #escape: string | null
+
+  constructor(readonly file: string, readonly delimiter: string, readonly bomLength: number, readonly quote = '"', escape = quote) {
+    this.#quoteCode = quote.charCodeAt(0)
+    this.#escape = escape === quote ? null : escape
+  }
 
   async run(handlers: ScanHandlers): Promise<void> {
     const base = this.bomLength
@@ -127,15 +133,18 @@ export class CsvScanner {
     const len = s.length
     const delim = this.delimiter
     const dl = delim.length
+    const quote = this.quote
+    const QUOTE = this.#quoteCode
+    const esc = this.#escape
     // byte offsets of char indexes in a non-ASCII string, counted forward from a cursor
     let curChar = 0
     let curByte = offset
-    // next positions of the delimiter, \n, \r and a quote at or after the scan position
+    // next positions of the delimiter, \n, \r and the escape at or after the scan position
     // (len: none left); stale when below the position
     let nextD = -1
     let nextLF = -1
     let nextCR = -1
-    let nextQ = -1
+    let nextE = -1 // next escape character (when it is not the quote)
     let pos = 0
     while (pos < len) {
       const recStart = pos
@@ -148,7 +157,22 @@ export class CsvScanner {
           let value = ''
           let after = -1
           for (;;) {
-            const q = s.indexOf('"', p)
+            const q = s.indexOf(quote, p)
+            if (esc !== null) {
+              // an escape character before the next quote (or with no quote left)
+              if (nextE < p) { nextE = s.indexOf(esc, p); if (nextE < 0) nextE = len }
+              const e = nextE
+              if (e < len && (q < 0 || e < q)) {
+                if (e + 1 >= len) {
+                  if (!final) return recStart
+                  return this.#fail(ascii ? offset + recStart : offset + utf8Length(s, 0, recStart), MSG_UNCLOSED)
+                }
+                const next = s[e + 1]
+                if (next === quote || next === esc) { value += s.slice(p, e) + next; p = e + 2 }
+                else { value += s.slice(p, e + 1); p = e + 1 }
+                continue
+              }
+            }
             if (q < 0) {
               if (!final) return recStart
               return this.#fail(ascii ? offset + recStart : offset + utf8Length(s, 0, recStart), MSG_UNCLOSED)
@@ -187,8 +211,7 @@ export class CsvScanner {
         if (nextCR < pos) { nextCR = s.indexOf('\r', pos); if (nextCR < 0) nextCR = len }
         const eol = nextLF < nextCR ? nextLF : nextCR
         const end = nextD < eol ? nextD : eol
-        if (nextQ < pos) { nextQ = s.indexOf('"', pos); if (nextQ < 0) nextQ = len }
-        if (nextQ < end) return this.#fail(ascii ? offset + recStart : offset + utf8Length(s, 0, recStart), MSG_STRAY)
+        // a quote inside an unquoted field is a plain character (csv-spectrum, Python csv, Excel)
         if (end === len) {
           if (!final) return recStart
           fields.push(s.slice(pos))
@@ -265,14 +288,14 @@ function utf8Length(s: string, from: number, to: number): number {
 }
 
 function utf8Failure(offset: number): { offset: number; message: string } {
-  return { offset, message: `the file is not valid UTF-8 (byte offset ${offset}); upload it as UTF-8` }
+  return { offset, message: `the file is not valid UTF-8 (byte offset ${offset}); pass encoding= if it is in another encoding` }
 }
 
 /**
  * Incremental UTF-8 validation with node's isUtf8 (simdutf): a character split across chunks
  * is carried into the next check.
  */
-class Utf8Checker {
+export class Utf8Checker {
   #carry: Buffer = Buffer.alloc(0)
   /** after check(): null when valid so far, else the body-relative offset of the first invalid byte */
   bad: number | null = null

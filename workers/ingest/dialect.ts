@@ -22,17 +22,17 @@ export interface FileSample {
   complete: boolean
 }
 
-/** Read the first SAMPLE_BYTES of a file. Throws 422 invalid_file for a UTF-16 BOM. */
-export async function readSample(file: string): Promise<FileSample> {
+/** Read the first SAMPLE_BYTES of a UTF-8 file (see encoding.ts). Throws 422 invalid_file for a UTF-16 BOM. */
+export async function readSample(file: string, bomLength?: number): Promise<FileSample> {
   const fh = await open(file, 'r')
   try {
     const buf = Buffer.alloc(SAMPLE_BYTES + 1)
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0)
     const bytes = buf.subarray(0, Math.min(bytesRead, SAMPLE_BYTES))
     if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
-      throw invalidFile('line 1: the file is UTF-16 encoded; upload it as UTF-8')
+      throw invalidFile('line 1: the file is UTF-16 encoded (it starts with a UTF-16 byte order mark); leave encoding out or pass encoding=utf-16le / utf-16be')
     }
-    const bomLength = bytes.length >= 3 && UTF8_BOM.every((b, i) => bytes[i] === b) ? 3 : 0
+    bomLength ??= bytes.length >= 3 && UTF8_BOM.every((b, i) => bytes[i] === b) ? 3 : 0
     return { text: bytes.toString('utf8', bomLength), bomLength, complete: bytesRead <= SAMPLE_BYTES }
   } finally {
     await fh.close()
@@ -45,14 +45,15 @@ export async function readSample(file: string): Promise<FileSample> {
  * line must contain it; the winner has the most lines with the first line's count, then the
  * highest count, then comes first in the list. No candidate at all: `,` (one column).
  */
-export function sniffDelimiter(sample: string, complete: boolean): string {
+export function sniffDelimiter(sample: string, complete: boolean, quote = '"', exclude: readonly string[] = [], escape = quote): string {
   const lines: number[][] = []
   let counts = [0, 0, 0, 0]
   let inQuotes = false
   let lineHasText = false
   for (let i = 0; i < sample.length && lines.length < SAMPLE_LINES; i++) {
     const c = sample[i]
-    if (c === '"') inQuotes = !inQuotes
+    if (inQuotes && c === escape && escape !== quote && (sample[i + 1] === quote || sample[i + 1] === escape)) i++ // an escaped quote
+    else if (c === quote) inQuotes = !inQuotes
     else if (!inQuotes && (c === '\n' || c === '\r')) {
       if (lineHasText) lines.push(counts)
       counts = [0, 0, 0, 0]
@@ -69,7 +70,8 @@ export function sniffDelimiter(sample: string, complete: boolean): string {
   let best = -1
   let bestScore = -1
   let bestCount = -1
-  DELIMITER_CANDIDATES.forEach((_, k) => {
+  DELIMITER_CANDIDATES.forEach((d, k) => {
+    if (exclude.includes(d)) return
     const first = lines[0]?.[k] ?? 0
     if (first === 0) return
     const score = lines.filter((l) => l[k] === first).length
@@ -79,15 +81,30 @@ export function sniffDelimiter(sample: string, complete: boolean): string {
       bestCount = first
     }
   })
-  return best < 0 ? ',' : DELIMITER_CANDIDATES[best]!
+  if (best >= 0) return DELIMITER_CANDIDATES[best]!
+  return DELIMITER_CANDIDATES.find((d) => !exclude.includes(d))!
 }
 
-/** Check a caller-given delimiter: one character, not a quote or a line break. */
-export function checkDelimiter(d: string): string {
-  if (typeof d !== 'string' || [...d].length !== 1 || d === '"' || d === '\r' || d === '\n') {
-    throw invalidParameter('delimiter', 'must be one character other than a quote or a line break')
+/** Check a caller-given delimiter: one character, not the quote or a line break. */
+export function checkDelimiter(d: string, quote = '"'): string {
+  if (typeof d !== 'string' || [...d].length !== 1 || d === quote || d === '\r' || d === '\n') {
+    throw invalidParameter('delimiter', 'must be one character other than the quote or a line break')
   }
   return d
+}
+
+/** Check a caller-given quote or escape character: one UTF-16 unit, not a line break. */
+export function checkQuoteChar(c: unknown, name: 'quote' | 'escape'): string {
+  if (typeof c !== 'string' || c.length !== 1 || c === '\r' || c === '\n') {
+    throw invalidParameter(name, 'must be one character other than a line break')
+  }
+  return c
+}
+
+/** Check caller-given null values: an array of strings. */
+export function checkNullValues(v: unknown): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalidParameter('null_values', 'must be a list of strings')
+  return [...new Set(v as string[])]
 }
 
 /** Check the type overrides' types (names are checked once the header is known). */

@@ -10,10 +10,11 @@
  */
 import { stat } from 'node:fs/promises'
 import { invalidFile, invalidParameter } from '../../proto/errors.js'
-import { CSV_COLUMN_TYPES, type CsvColumnType, type CsvDialect, type CsvOptions } from '../../proto/ingest.js'
+import { CSV_COLUMN_TYPES, type CsvColumnType, type CsvDialect, type CsvEncoding, type CsvOptions } from '../../proto/ingest.js'
 import type { Field } from '../../proto/types.js'
 import { CsvScanner, RecordError, lineAt } from './csv-source.js'
-import { checkDelimiter, checkOverrides, columnNames, readSample, sniffDelimiter } from './dialect.js'
+import { checkDelimiter, checkNullValues, checkOverrides, checkQuoteChar, columnNames, readSample, sniffDelimiter } from './dialect.js'
+import { checkEncoding, openCsvSource, type CsvSource } from './encoding.js'
 import type { ProgressReporter } from './progress.js'
 import {
   FLOAT, INT, INT_WIDE, NAN_INF, NULL, STRING, classify, fitsForced, fitsInferred, intKind, isStrictFloatCell, join, typeOfCode,
@@ -21,6 +22,8 @@ import {
 
 export interface CsvLayout {
   dialect: CsvDialect
+  /** the UTF-8 file parsed (the upload, or its transcoded copy: CsvSource.path) */
+  path: string
   /** BOM bytes to skip */
   bomLength: number
   fields: Field[]
@@ -44,26 +47,75 @@ interface ForcedCheck {
   row1Bad: boolean
 }
 
+/** CsvOptions validated, with their defaults (the delimiter and header may stay undecided). */
+export interface TextOptions {
+  delimiter: string | null
+  quote: string
+  escape: string
+  encoding: CsvEncoding | undefined
+  decimal: '.' | ','
+  nullValues: string[]
+  inferTypes: boolean
+}
+
+/** Validate the text options of `options`. Throws 422 invalid_parameter naming the option. */
+export function textOptions(options: CsvOptions): TextOptions {
+  const given = (v: unknown): boolean => v !== undefined && v !== null
+  const quote = given(options.quote) ? checkQuoteChar(options.quote, 'quote') : '"'
+  const escape = given(options.escape) ? checkQuoteChar(options.escape, 'escape') : quote
+  const delimiter = given(options.delimiter) ? checkDelimiter(options.delimiter!, quote) : null
+  if (delimiter !== null && escape === delimiter) throw invalidParameter('escape', 'must differ from the delimiter')
+  const decimal = given(options.decimal) ? options.decimal! : '.'
+  if (decimal !== '.' && decimal !== ',') throw invalidParameter('decimal', 'must be . or ,')
+  if (decimal === ',' && delimiter === ',') throw invalidParameter('decimal', 'a decimal comma needs a delimiter other than ,')
+  return {
+    delimiter,
+    quote,
+    escape,
+    encoding: given(options.encoding) ? checkEncoding(options.encoding) : undefined,
+    decimal,
+    nullValues: given(options.nullValues) ? checkNullValues(options.nullValues) : [''],
+    inferTypes: given(options.inferTypes) ? Boolean(options.inferTypes) : true,
+  }
+}
+
 /**
  * Infer the layout of `file`. Throws SluiceError 422: invalid_file (empty file, bad CSV or
- * UTF-8, a value that does not fit a forced type — naming the line and column),
- * invalid_parameter (bad delimiter, unknown override column or type).
+ * bytes not valid in the encoding, a value that does not fit a forced type — naming the line
+ * and column), invalid_parameter (a bad option, unknown override column or type).
+ * `source`: the file already opened with openCsvSource (the caller cleans it up); absent, it
+ * is opened and cleaned up here.
  */
-export async function inferCsv(file: string, options: CsvOptions, keepRows: number, progress?: ProgressReporter): Promise<CsvLayout> {
+export async function inferCsv(file: string, options: CsvOptions, keepRows: number, progress?: ProgressReporter, source?: CsvSource): Promise<CsvLayout> {
+  const text = textOptions(options)
+  if (source) return inferSource(source, text, options, keepRows, progress)
+  const own = await openCsvSource(file, text.encoding)
+  try {
+    return await inferSource(own, text, options, keepRows, progress)
+  } finally {
+    await own.cleanup()
+  }
+}
+
+async function inferSource(source: CsvSource, text: TextOptions, options: CsvOptions, keepRows: number, progress?: ProgressReporter): Promise<CsvLayout> {
+  const file = source.path
+  const comma = text.decimal === ','
+  const nullSet = text.nullValues.length === 1 && text.nullValues[0] === '' ? null : new Set(text.nullValues)
+  const isNull = (s: string): boolean => (nullSet === null ? s === '' : nullSet.has(s))
   const overrides = checkOverrides(options.columns)
   // Types of an existing table (append): like overrides, but names the file lacks are ignored.
   const tableTypes = new Map<string, CsvColumnType>()
   for (const f of options.tableFields ?? []) {
     if ((CSV_COLUMN_TYPES as readonly string[]).includes(f.type) && !overrides.has(f.name)) tableTypes.set(f.name, f.type as CsvColumnType)
   }
-  const delimiterGiven = options.delimiter !== undefined && options.delimiter !== null
-  if (delimiterGiven) checkDelimiter(options.delimiter!)
   const headerOpt = options.header === undefined || options.header === null ? null : Boolean(options.header)
   const totalBytes = (await stat(file)).size
-  const sample = await readSample(file)
-  const delimiter = delimiterGiven ? options.delimiter! : sniffDelimiter(sample.text, sample.complete)
+  const sample = await readSample(file, source.bomLength)
+  // a decimal comma rules `,` out as the delimiter; the quote and escape cannot be one either
+  const exclude = [...(comma ? [','] : []), text.quote, text.escape]
+  const delimiter = text.delimiter ?? sniffDelimiter(sample.text, sample.complete, text.quote, exclude, text.escape)
 
-  const scanner = new CsvScanner(file, delimiter, sample.bomLength)
+  const scanner = new CsvScanner(file, delimiter, sample.bomLength, text.quote, text.escape)
   let width = 0
   let row1: string[] | null = null
   let types = new Uint8Array(0)
@@ -102,7 +154,7 @@ export async function inferCsv(file: string, options: CsvOptions, keepRows: numb
       }
     }
     for (const c of checks) {
-      c.row1Bad = fields[c.column] !== '' && !fitsForced(c.type, fields[c.column]!)
+      c.row1Bad = !isNull(fields[c.column]!) && !fitsForced(c.type, fields[c.column]!, comma)
       if (c.row1Bad && headerOpt === false) throw new RecordError(forcedMessage(c, plainNames!.names[c.column]!, fields[c.column]!))
     }
   }
@@ -112,7 +164,7 @@ export async function inferCsv(file: string, options: CsvOptions, keepRows: numb
     if (kept.length < keepRows) kept.push(fields)
     for (let c = 0; c < width; c++) {
       const s = fields[c]!
-      if (s === '') continue
+      if (nullSet === null ? s === '' : nullSet.has(s)) continue
       const t = types[c]!
       if (t === STRING) continue
       if (t === INT) {
@@ -120,17 +172,17 @@ export async function inferCsv(file: string, options: CsvOptions, keepRows: numb
         if (k === 1) continue
         if (k === 2) { wide[c] = 1; continue }
       } else if (t === FLOAT) {
-        if (isStrictFloatCell(s)) continue
-      } else if (t !== NULL && fitsInferred(t, s)) {
+        if (isStrictFloatCell(s, comma)) continue
+      } else if (t !== NULL && fitsInferred(t, s, comma)) {
         continue
       }
-      widen(types, wide, c, s)
+      widen(types, wide, c, s, comma)
     }
     for (let i = 0; i < checks.length; i++) {
       const check = checks[i]!
       if (check.bad) continue
       const s = fields[check.column]!
-      if (s === '' || fitsForced(check.type, s)) continue
+      if (isNull(s) || fitsForced(check.type, s, comma)) continue
       check.bad = { offset: scanner.recordStart, value: s }
       // with the header decided up front, this check applies for sure: stop here
       if (headerOpt !== null) throw new RecordError(forcedMessage(check, names()[check.column]!, s))
@@ -145,14 +197,15 @@ export async function inferCsv(file: string, options: CsvOptions, keepRows: numb
   if (records === 0) throw invalidFile('line 1: the file is empty')
 
   const first = row1 as unknown as string[]
-  if (headerOpt === null) header = !firstRowIsData(types, wide, first)
+  if (headerOpt === null) header = !firstRowIsData(types, first, isNull, comma)
   if (!header) {
-    for (let c = 0; c < width; c++) if (first[c] !== '' && !fitsInferred(types[c]!, first[c]!)) widen(types, wide, c, first[c]!)
+    for (let c = 0; c < width; c++) if (!isNull(first[c]!) && !fitsInferred(types[c]!, first[c]!, comma)) widen(types, wide, c, first[c]!, comma)
     kept.unshift(first)
     if (kept.length > keepRows) kept.length = keepRows
   }
   const { names: finalNames, warnings } = header ? headerNames! : plainNames!
-  const fieldTypes: CsvColumnType[] = Array.from(types, (t) => typeOfCode(t))
+  // infer_types=false: every column a string, unless forced (header detection still used the types)
+  const fieldTypes: CsvColumnType[] = Array.from(types, (t) => (text.inferTypes ? typeOfCode(t) : 'string'))
   for (const [name, type] of overrides) {
     const idx = indexOfName(finalNames, name)
     if (idx < 0) throw invalidParameter('columns', `no column named ${JSON.stringify(name)}`)
@@ -173,14 +226,24 @@ export async function inferCsv(file: string, options: CsvOptions, keepRows: numb
   if (failure) throw invalidFile(`line ${await lineAt(file, failure.offset)}: ${failure.message}`)
 
   return {
-    dialect: { delimiter, quote: '"', escape: '"', header, encoding: 'utf-8', decimal: '.', null_values: [''], infer_types: true },
+    dialect: {
+      delimiter, quote: text.quote, escape: text.escape, header,
+      encoding: source.encoding, encoding_detected: source.detected,
+      decimal: text.decimal, null_values: text.nullValues, infer_types: text.inferTypes,
+    },
+    path: file,
     bomLength: sample.bomLength,
     fields: finalNames.map((name, i) => ({ name, type: fieldTypes[i]!, nullable: true })),
     rowCount: records - (header ? 1 : 0),
-    warnings,
+    warnings: [...source.warnings, ...warnings],
     sampleRows: kept,
     totalBytes,
   }
+}
+
+/** The BatchBuilder text options of a dialect. */
+export function textOf(d: CsvDialect): { nullValues: string[]; decimalComma: boolean } {
+  return { nullValues: d.null_values, decimalComma: d.decimal === ',' }
 }
 
 function forcedMessage(check: ForcedCheck, name: string, value: string): string {
@@ -189,8 +252,8 @@ function forcedMessage(check: ForcedCheck, name: string, value: string): string 
 }
 
 /** Widen column `c` so that cell `s` fits (the slow path of inference). */
-function widen(types: Uint8Array, wide: Uint8Array, c: number, s: string): void {
-  let v = classify(s)
+function widen(types: Uint8Array, wide: Uint8Array, c: number, s: string, comma: boolean): void {
+  let v = classify(s, comma)
   if (v === INT_WIDE) {
     wide[c] = 1
     v = INT
@@ -199,13 +262,13 @@ function widen(types: Uint8Array, wide: Uint8Array, c: number, s: string): void 
 }
 
 /** Header detection, see the module comment. */
-function firstRowIsData(types: Uint8Array, wide: Uint8Array, row: string[]): boolean {
+function firstRowIsData(types: Uint8Array, row: string[], isNull: (s: string) => boolean, comma: boolean): boolean {
   let typed = false
   for (let c = 0; c < types.length; c++) {
     const t = types[c]!
-    if (t === STRING || t === NULL || t === NAN_INF || row[c] === '') continue
+    if (t === STRING || t === NULL || t === NAN_INF || isNull(row[c]!)) continue
     const s = row[c]!
-    if (!fitsInferred(t, s)) return false
+    if (!fitsInferred(t, s, comma)) return false
     typed = true
   }
   return typed

@@ -10,7 +10,8 @@ import { invalidParameter } from '../../proto/errors.js'
 import type { CsvIngestResult, CsvIngestTask, IngestedFile } from '../../proto/ingest.js'
 import { BatchBuilder } from './columns.js'
 import { CsvScanner } from './csv-source.js'
-import { inferCsv } from './infer.js'
+import { openCsvSource, type CsvSource } from './encoding.js'
+import { inferCsv, textOf, textOptions } from './infer.js'
 import { DEFAULT_ROW_GROUP_ROWS, ParquetPartWriter } from './parquet-write.js'
 import { ProgressReporter } from './progress.js'
 import { DeltaStats } from './stats.js'
@@ -41,11 +42,21 @@ interface OpenFile {
 export async function ingestCsv(task: CsvIngestTask, tuning: IngestTuning = {}): Promise<CsvIngestResult> {
   const target = task.targetRowsPerFile ?? DEFAULT_TARGET_ROWS_PER_FILE
   if (!Number.isSafeInteger(target) || target < 1) throw invalidParameter('targetRowsPerFile', 'must be a positive integer')
-  const rowGroupRows = Math.min(tuning.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS, target)
-  const maxChunkBytes = tuning.maxChunkBytes ?? MAX_CHUNK_CSV_BYTES
   const progress = task.progress ? new ProgressReporter(task.progress) : undefined
 
-  const layout = await inferCsv(task.file, task.options ?? {}, 0, progress)
+  // non-UTF-8 files are transcoded once into a temp file that both passes parse
+  const source = await openCsvSource(task.file, textOptions(task.options ?? {}).encoding)
+  try {
+    return await ingestSource(task, source, tuning, target, progress)
+  } finally {
+    await source.cleanup()
+  }
+}
+
+async function ingestSource(task: CsvIngestTask, source: CsvSource, tuning: IngestTuning, target: number, progress?: ProgressReporter): Promise<CsvIngestResult> {
+  const rowGroupRows = Math.min(tuning.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS, target)
+  const maxChunkBytes = tuning.maxChunkBytes ?? MAX_CHUNK_CSV_BYTES
+  const layout = await inferCsv(task.file, task.options ?? {}, 0, progress, source)
   const { fields, dialect } = layout
 
   const files: IngestedFile[] = []
@@ -54,7 +65,7 @@ export async function ingestCsv(task: CsvIngestTask, tuning: IngestTuning = {}):
   /** full chunks waiting to be written; `last` closes the current file */
   const queue: { batch: Batch; last: boolean }[] = []
   let rowsInFile = 0 // rows assigned to the current file, including queued chunks
-  const builder = new BatchBuilder(fields, Math.min(rowGroupRows, target))
+  const builder = new BatchBuilder(fields, Math.min(rowGroupRows, target), textOf(dialect))
 
   const nextCapacity = (): number => Math.min(rowGroupRows, target - rowsInFile)
   let chunkStart = layout.bomLength
@@ -88,7 +99,7 @@ export async function ingestCsv(task: CsvIngestTask, tuning: IngestTuning = {}):
   let records = 0
   let rows = 0
   const skipFirst = dialect.header
-  const scanner = new CsvScanner(task.file, dialect.delimiter, layout.bomLength)
+  const scanner = new CsvScanner(layout.path, dialect.delimiter, layout.bomLength, dialect.quote, dialect.escape)
   progress?.start('writing', layout.totalBytes)
   try {
     await scanner.run({

@@ -6,13 +6,13 @@ import type { CsvPreviewResult, CsvPreviewTask } from '../../proto/ingest.js'
 import { typeName } from '../../proto/types.js'
 import { createEncoder } from '../kernels/encode.js'
 import { BatchBuilder } from './columns.js'
-import { inferCsv } from './infer.js'
+import { inferCsv, textOf } from './infer.js'
 
 /** Preview a CSV file. Throws SluiceError 422 (see inferCsv). */
 export async function previewCsv(task: CsvPreviewTask): Promise<CsvPreviewResult> {
   const limit = Math.max(0, Math.floor(Number(task.limit) || 0))
   const layout = await inferCsv(task.file, task.options ?? {}, limit)
-  const builder = new BatchBuilder(layout.fields, layout.sampleRows.length)
+  const builder = new BatchBuilder(layout.fields, layout.sampleRows.length, textOf(layout.dialect))
   for (const row of layout.sampleRows) builder.append(row)
   const rows = builder.finish(0, true)
   const meta = layout.fields.map((f) => ({ name: f.name, type: typeName(f), masked: false, logical: f.type }))

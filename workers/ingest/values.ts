@@ -17,6 +17,9 @@
  * - timestamp: `YYYY-MM-DD[T ]HH:MM[:SS[.f{1,6}]]` then optionally `Z` or `±HH:MM`; no zone
  *   means UTC. More than 6 fractional digits is not a timestamp. Stored as µs since epoch.
  * - Cells are never trimmed: ` 42` is a string.
+ * - Decimal comma (`comma` arguments, the `decimal=,` option): a float is written with `,`
+ *   (`3,5`, `-1,5e3`) and text with a `.` is not a number; thousands separators are not read.
+ *   Integers, dates and timestamps are not affected.
  */
 import { daysFromCivil } from '../kernels/calendar.js'
 
@@ -86,7 +89,11 @@ const NONZERO_MANTISSA = /^[^eE]*[1-9]/
  * The float64 value of `s`, or undefined when it is not a float in text (or would overflow /
  * underflow). Integer text is accepted here; callers decide about integers beyond 2^53.
  */
-export function floatValue(s: string, strict: boolean): number | undefined {
+export function floatValue(s: string, strict: boolean, comma = false): number | undefined {
+  if (comma) {
+    if (s.includes('.')) return undefined
+    s = s.replace(',', '.')
+  }
   if (!(strict ? STRICT_FLOAT : LENIENT_FLOAT).test(s)) {
     if (!SPECIAL_FLOAT.test(s)) return undefined
     const c = s.charCodeAt(0) | 0x20
@@ -100,12 +107,12 @@ export function floatValue(s: string, strict: boolean): number | undefined {
 }
 
 /** Whether `s` is a float cell of an inferred float64 column (no integer beyond ±2^53). */
-export function isStrictFloatCell(s: string): boolean {
+export function isStrictFloatCell(s: string, comma = false): boolean {
   const k = intKind(s, true)
   if (k === 1) return true
   if (k === 2) return false
   if (isIntegerText(s)) return false // out of int64, or leading zeros: string
-  return floatValue(s, true) !== undefined
+  return floatValue(s, true, comma) !== undefined
 }
 
 /** `[+-]?digits` (any length, leading zeros allowed). */
@@ -235,14 +242,14 @@ export function timestampParts(s: string, allowDate: boolean): boolean {
 }
 
 /** Strict classification of a non-empty cell (inference). Returns a lattice code or INT_WIDE. */
-export function classify(s: string): TypeCode {
+export function classify(s: string, comma = false): TypeCode {
   const c = s.charCodeAt(0)
   if ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46) {
     const k = intKind(s, true)
     if (k === 1) return INT
     if (k === 2) return INT_WIDE
     if (isIntegerText(s)) return STRING // leading zeros or beyond int64
-    if (floatValue(s, true) !== undefined) return SPECIAL_FLOAT.test(s) ? NAN_INF : FLOAT
+    if (floatValue(s, true, comma) !== undefined) return SPECIAL_FLOAT.test(s) ? NAN_INF : FLOAT
     if (c >= 48 && c <= 57 && s.length >= 10) {
       if (s.length === 10) return Number.isNaN(datePrefix(s)) ? STRING : DATE
       return timestampParts(s, false) ? TIMESTAMP : STRING
@@ -273,11 +280,11 @@ function isNumeric(t: TypeCode): boolean {
 }
 
 /** Whether a non-empty cell keeps a column of code `t` at `t` (inference, strict). */
-export function fitsInferred(t: TypeCode, s: string): boolean {
+export function fitsInferred(t: TypeCode, s: string, comma = false): boolean {
   switch (t) {
     case STRING: return true
     case INT: return intKind(s, true) !== 0
-    case FLOAT: return isStrictFloatCell(s)
+    case FLOAT: return isStrictFloatCell(s, comma)
     case BOOLEAN: return booleanValue(s) >= 0
     case DATE: return s.length === 10 && !Number.isNaN(datePrefix(s))
     case TIMESTAMP: return timestampParts(s, true)
@@ -299,11 +306,11 @@ export function typeOfCode(t: TypeCode): 'string' | 'int64' | 'float64' | 'boole
 }
 
 /** Whether a non-empty cell converts to a forced (override) type; lenient forms allowed. */
-export function fitsForced(type: string, s: string): boolean {
+export function fitsForced(type: string, s: string, comma = false): boolean {
   switch (type) {
     case 'string': return true
     case 'int64': return intKind(s, false) !== 0
-    case 'float64': return floatValue(s, false) !== undefined
+    case 'float64': return floatValue(s, false, comma) !== undefined
     case 'boolean': return booleanValue(s) >= 0
     case 'date': return !Number.isNaN(dateValue(s))
     case 'timestamp': return timestampParts(s, true)
