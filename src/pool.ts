@@ -16,6 +16,7 @@ export const WORKERS = {
   compact: fileURLToPath(new URL('../workers/compact.js', import.meta.url)),
   checkpoint: fileURLToPath(new URL('../workers/checkpoint.js', import.meta.url)),
   pgScan: fileURLToPath(new URL('../workers/pg-scan.js', import.meta.url)),
+  bqScan: fileURLToPath(new URL('../workers/bq-scan.js', import.meta.url)),
   pgImport: fileURLToPath(new URL('../workers/pg-import.js', import.meta.url)),
   profileScan: fileURLToPath(new URL('../workers/profile-scan.js', import.meta.url)),
   profileFinish: fileURLToPath(new URL('../workers/profile-finish.js', import.meta.url)),

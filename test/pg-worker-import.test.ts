@@ -146,7 +146,7 @@ t.test('cancel: the query stops on the server and no file is left', async (t) =>
     const dir = outDir(t)
     const app = `sluice-import-cancel-${source}`
     const run = startImport(db, { sql: SQL, params: ['2000000'], fields: FIELDS, outDir: dir, targetRowsPerFile: 20_000, source, applicationName: app })
-    t.not(await within(10_000, async () => run.progress.length > 0 && readdirSync(dir).length > 1), null, `${source}: files being written`)
+    t.not(await within(30_000, async () => run.progress.length > 0 && readdirSync(dir).length > 1), null, `${source}: files being written`)
     const t0 = performance.now()
     run.cancel()
     const r = await run.result

@@ -10,6 +10,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import type { ServiceAccountKey } from '../../proto/bigquery.js'
 
 const VERSION = 1
 const IV_BYTES = 12
@@ -19,7 +20,10 @@ export const secretsKeyPath = (dataDir: string) => path.join(dataDir, 'secrets-k
 
 /** The secrets of one connector (never logged, never returned). */
 export interface ConnectorSecrets {
+  /** PostgreSQL */
   password?: string
+  /** BigQuery: the service-account JSON key */
+  service_account?: ServiceAccountKey
 }
 
 export class SecretsUnreadableError extends Error {

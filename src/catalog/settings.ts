@@ -112,7 +112,7 @@ function validateMasking(input: unknown, schema: Field[], pushdown: boolean): Ma
     // PostgreSQL's float text differs from the API's canonical text, so a pushed-down hash
     // could not equal the worker's (proto/masking.ts): refused rather than inconsistent.
     if (pushdown && strategy === 'hash' && (field.type === 'float32' || field.type === 'float64'))
-      throw invalidSettings(`${where}: strategy "hash" cannot be applied to ${field.type} column "${field.name}" of a PostgreSQL dataset; use round, redact or null`)
+      throw invalidSettings(`${where}: strategy "hash" cannot be applied to ${field.type} column "${field.name}" of a dataset queried in its database (PostgreSQL, BigQuery); use round, redact or null`)
     const params = rule.params ?? {}
     // A rounding step no coarser than the column's own resolution would show raw values
     // while saying `masked: true`.

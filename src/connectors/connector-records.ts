@@ -9,6 +9,7 @@ import {
   type ConnectorRecord, type ConnectorSecrets, type ConnectorSource, type SecretBox,
 } from '../catalog/index.js'
 import { mergePgConfig, validatePgConfig } from './postgres-config.js'
+import { mergeBqConfig, validateBqConfig, type BqConnectorConfig } from './bigquery-config.js'
 
 /** POST /api/connectors body (and one CONNECTORS_FILE entry without `org`). */
 export interface ConnectorInput { id?: unknown; type?: unknown; config?: unknown }
@@ -24,11 +25,10 @@ function assertObject(v: unknown, what: string): asserts v is Record<string, unk
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SluiceError(400, 'bad_request', `${what} must be a JSON object`)
 }
 
-function connectorType(v: unknown): 'postgres' {
-  if (v === 'postgres') return v
-  if (v === 'bigquery') throw invalidParameter('type', 'BigQuery connectors are not supported yet')
+function connectorType(v: unknown): 'postgres' | 'bigquery' {
+  if (v === 'postgres' || v === 'bigquery') return v
   if (v === 'lakehouse') throw invalidParameter('type', 'the lakehouse connector is built in (id "lakehouse" in every org)')
-  throw invalidParameter('type', 'required: "postgres"')
+  throw invalidParameter('type', 'required: "postgres" or "bigquery"')
 }
 
 /** A new record, secrets sealed; 422 naming the field that does not validate. */
@@ -37,7 +37,7 @@ export function createRecord(box: SecretBox, org: string, createdBy: string, inp
   for (const k of Object.keys(input)) if (!CREATE_KEYS.has(k)) throw invalidParameter(k, 'unknown field; expected id, type, config')
   const id = validateConnectorId(input.id)
   const type = connectorType(input.type)
-  const { config, secrets } = validatePgConfig(input.config)
+  const { config, secrets } = type === 'bigquery' ? validateBqConfig(input.config) : validatePgConfig(input.config)
   const now = new Date().toISOString()
   return {
     org, id, type, config: config as unknown as Record<string, unknown>, secrets: sealed(box, org, id, secrets),
@@ -62,8 +62,13 @@ export function patchRecord(
   }
   if (body.config === undefined) return current
   const old = secretsOf(current)
-  const { config, secrets } = mergePgConfig(current.config as never, old instanceof Error ? null : old.password ?? null, body.config)
-  const touched = (typeof body.config === 'object' && body.config !== null && 'password' in body.config) || secrets.password !== undefined
+  const bq = current.type === 'bigquery'
+  const { config, secrets } = bq
+    ? mergeBqConfig(current.config as unknown as BqConnectorConfig, old instanceof Error ? null : old.service_account ?? null, body.config)
+    : mergePgConfig(current.config as never, old instanceof Error ? null : old.password ?? null, body.config)
+  const secretKey = bq ? 'credentials' : 'password'
+  const touched = (typeof body.config === 'object' && body.config !== null && secretKey in body.config)
+    || (bq ? secrets.service_account !== undefined && old instanceof Error : secrets.password !== undefined)
   // Secrets that no longer open (the key changed) are kept as they are unless replaced.
   const blob = old instanceof Error && !touched ? current.secrets : sealed(box, current.org, current.id, secrets)
   return { ...current, config: config as unknown as Record<string, unknown>, secrets: blob, updatedAt: new Date().toISOString() }
@@ -86,5 +91,5 @@ function assertChangeable(c: ConnectorRecord, verb: string): void {
 }
 
 function sealed(box: SecretBox, org: string, id: string, secrets: ConnectorSecrets): Buffer | null {
-  return secrets.password === undefined ? null : box.seal(org, id, secrets)
+  return secrets.password === undefined && secrets.service_account === undefined ? null : box.seal(org, id, secrets)
 }

@@ -13,13 +13,14 @@ import { builtinLakehouse, createRecord, deleteRecord, patchRecord } from './con
 import { connectorNotFound } from './lakehouse-tables.js'
 import type { HealthSnapshot } from './pg-health.js'
 import { PgRuntime, type PgRuntimeOptions } from './postgres-runtime.js'
+import { BqRuntime } from './bigquery-runtime.js'
 
 /**
  * The connectors of every org: catalog records (create, patch, delete, CONNECTORS_FILE) and
  * the runtime of each PostgreSQL connector in use.
  */
 export class ConnectorRegistry {
-  readonly #runtimes = new Map<string, PgRuntime>()
+  readonly #runtimes = new Map<string, PgRuntime | BqRuntime>()
 
   constructor(
     private readonly store: ConnectorStore,
@@ -82,7 +83,7 @@ export class ConnectorRegistry {
         // Unchanged entries keep their updated_at: runtimes (here and in other processes) stay.
         const old = this.store.get(r.org, r.id)
         if (old && old.source === 'file' && old.type === r.type && JSON.stringify(old.config) === JSON.stringify(r.config)
-          && (this.#secretsOf(old) as ConnectorSecrets).password === (this.#secretsOf(r) as ConnectorSecrets).password) continue
+          && JSON.stringify(this.#secretsOf(old) as ConnectorSecrets) === JSON.stringify(this.#secretsOf(r) as ConnectorSecrets)) continue
         this.store.upsert(r)
       }
       // A connector dropped from the file stays (datasets may use it), managed over the API from now on.
@@ -105,9 +106,25 @@ export class ConnectorRegistry {
     if (c.type !== 'postgres') throw invalidParameter('connector_id', `connector "${id}" is a ${c.type} connector, not PostgreSQL`)
     const k = key(org, id)
     const cached = this.#runtimes.get(k)
-    if (cached && cached.version === c.updatedAt) return cached
+    if (cached instanceof PgRuntime && cached.version === c.updatedAt) return cached
     cached?.close()
     const rt = new PgRuntime(c, this.#secretsOf(c), this.opts)
+    this.#runtimes.set(k, rt)
+    return rt
+  }
+
+  /**
+   * The runtime of a BigQuery connector (cached; rebuilt when the record changed). 404
+   * connector_not_found; 422 for another type.
+   */
+  bigQueryRuntime(org: string, id: string): BqRuntime {
+    const c = this.get(org, id)
+    if (c.type !== 'bigquery') throw invalidParameter('connector_id', `connector "${id}" is a ${c.type} connector, not BigQuery`)
+    const k = key(org, id)
+    const cached = this.#runtimes.get(k)
+    if (cached instanceof BqRuntime && cached.version === c.updatedAt) return cached
+    cached?.close()
+    const rt = new BqRuntime(c, this.#secretsOf(c), this.opts)
     this.#runtimes.set(k, rt)
     return rt
   }

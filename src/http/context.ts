@@ -109,6 +109,9 @@ export class RequestContext {
   sendError(err: SluiceError): void {
     const headers: Record<string, string> = {}
     if (err.status === 401) headers['WWW-Authenticate'] = 'Bearer'
+    // 429 rate_limited (src/connectors/bigquery-errors.ts RateLimitedError) says when to retry
+    const retryAfter = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds
+    if (typeof retryAfter === 'number' && Number.isFinite(retryAfter)) headers['Retry-After'] = String(Math.max(0, Math.ceil(retryAfter)))
     this.sendJson(err.status, errorBody(err, this.requestId), headers)
   }
 

@@ -118,8 +118,13 @@ export const FUNCTIONS: Record<string, FunctionRewrite> = {
   COUNTIF: { bq: 'COUNTIF(c)', duck: 'count_if(c)', rewrite: ([x]) => `count_if(${x})` },
   LOGICAL_AND: { bq: 'LOGICAL_AND(c)', duck: 'bool_and(c)', rewrite: ([x]) => `bool_and(${x})` },
   LOGICAL_OR: { bq: 'LOGICAL_OR(c)', duck: 'bool_or(c)', rewrite: ([x]) => `bool_or(${x})` },
-  // DuckDB's // truncates toward zero on integers, as DIV does
-  DIV: { bq: 'DIV(a, b)', duck: '(a // b)', rewrite: ([a, b]) => `(${a} // ${b})` },
+  // DuckDB's // truncates toward zero on integers, as DIV does, but is float division on
+  // DECIMAL (1499 // 1000 = 1.499): decimals divide as doubles and truncate (exact only
+  // below 2^53 — enough for test data; real BigQuery's DIV on NUMERIC is exact).
+  DIV: {
+    bq: 'DIV(a, b)', duck: '(a // b), decimals trunc(a / b)',
+    rewrite: ([a, b]) => `(CASE WHEN typeof(${a}) LIKE 'DECIMAL%' OR typeof(${b}) LIKE 'DECIMAL%' THEN CAST(trunc(CAST(${a} AS DOUBLE) / CAST(${b} AS DOUBLE)) AS HUGEINT) ELSE CAST(${a} // ${b} AS HUGEINT) END)`,
+  },
   SAFE_DIVIDE: { bq: 'SAFE_DIVIDE(a, b)', duck: 'CASE WHEN b = 0 THEN NULL ELSE a / b END', rewrite: ([a, b]) => `(CASE WHEN (${b}) = 0 THEN NULL ELSE (${a}) / (${b}) END)` },
   IEEE_DIVIDE: { bq: 'IEEE_DIVIDE(a, b)', duck: 'CAST(a AS DOUBLE) / b', rewrite: ([a, b]) => `(CAST(${a} AS DOUBLE) / (${b}))` },
   REGEXP_CONTAINS: { bq: 'REGEXP_CONTAINS(s, re)', duck: 'regexp_matches(s, re)', rewrite: ([s, r]) => `regexp_matches(${s}, ${r})` },

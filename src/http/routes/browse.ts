@@ -2,7 +2,7 @@
  * Browsing a connector's tables before registering them (editor/admin), by connector type.
  * The built-in `lakehouse` connector: schemas are the sub-folders of the org's lakehouse
  * folder, tables are the Delta tables and plain Parquet folders inside one of them.
- * PostgreSQL connectors: src/connectors/postgres-browse.ts.
+ * PostgreSQL connectors: src/connectors/postgres-browse.ts; BigQuery: src/connectors/bigquery-browse.ts.
  */
 import { forbidden, invalidParameter, SluiceError } from '../../../proto/errors.js'
 import { typeName } from '../../../proto/types.js'
@@ -13,6 +13,7 @@ import {
 } from '../../connectors/lakehouse-folder.js'
 import { inspectTable, type TableInfo } from '../../connectors/lakehouse-tables.js'
 import { browsePgSchemas, browsePgTables } from '../../connectors/postgres-browse.js'
+import { browseBqSchemas, browseBqTables } from '../../connectors/bigquery-browse.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
 import type { Services } from '../services.js'
@@ -34,15 +35,15 @@ function page(ctx: RequestContext) {
  * Permission first (browse: editor/admin), then the connector: the built-in lakehouse, or a
  * connector of the caller's org (404 connector_not_found otherwise).
  */
-function browsedConnector(ctx: RequestContext, s: Services, q: URLSearchParams): { type: 'lakehouse' } | { type: 'postgres'; id: string } {
+function browsedConnector(ctx: RequestContext, s: Services, q: URLSearchParams): { type: 'lakehouse' } | { type: 'postgres' | 'bigquery'; id: string } {
   const p = ctx.principal!
   if (!isEditor(p)) throw forbidden('browsing connectors needs the editor or admin role')
   const id = q.get('connector_id')
   if (id === null || id === '') throw invalidParameter('connector_id', 'required, e.g. connector_id=lakehouse')
   if (id === LAKEHOUSE_CONNECTOR_ID) return { type: 'lakehouse' }
   const c = s.connectors.get(p.org, id)
-  if (c.type !== 'postgres') throw invalidParameter('connector_id', `connector "${id}" (${c.type}) cannot be browsed`)
-  return { type: 'postgres', id }
+  if (c.type !== 'postgres' && c.type !== 'bigquery') throw invalidParameter('connector_id', `connector "${id}" (${c.type}) cannot be browsed`)
+  return { type: c.type, id }
 }
 
 function tableView(name: string, sourceTable: string, kind: TableKind, info: TableInfo | null, error: SluiceError | null) {
@@ -64,6 +65,11 @@ export const browseRoutes: Route[] = [
     handler: async (ctx, s) => {
       const { q, limit, offset } = page(ctx)
       const connector = browsedConnector(ctx, s, q)
+      if (connector.type === 'bigquery') {
+        const { total, items } = await browseBqSchemas(s.connectors.bigQueryRuntime(ctx.principal!.org, connector.id), { limit, offset }, ctx.signal)
+        ctx.sendJson(200, { total, limit, offset, items })
+        return
+      }
       if (connector.type === 'postgres') {
         const { total, items } = await browsePgSchemas(s.connectors.runtime(ctx.principal!.org, connector.id), { limit, offset }, ctx.signal)
         ctx.sendJson(200, { total, limit, offset, items })
@@ -79,6 +85,13 @@ export const browseRoutes: Route[] = [
     handler: async (ctx, s) => {
       const { q, limit, offset } = page(ctx)
       const connector = browsedConnector(ctx, s, q)
+      if (connector.type === 'bigquery') {
+        const schema = q.get('schema')
+        if (schema === null || schema === '') throw invalidParameter('schema', 'required: a dataset id from browse/schemas')
+        const { total, items } = await browseBqTables(s.connectors.bigQueryRuntime(ctx.principal!.org, connector.id), schema, { limit, offset }, ctx.signal)
+        ctx.sendJson(200, { total, limit, offset, items })
+        return
+      }
       if (connector.type === 'postgres') {
         const schema = q.get('schema')
         if (schema === null || schema === '') throw invalidParameter('schema', 'required: a schema name from browse/schemas')

@@ -22,14 +22,16 @@ function healthView(h: HealthSnapshot | null, builtin: boolean) {
   return { state: h.state, checked_at: h.checkedAt, error: h.error ? { error: h.error.code, message: h.error.message } : null }
 }
 
-/** A connector on the wire: its config without secrets, `password_set` instead. */
+/** A connector on the wire: its config without secrets, `password_set` (PostgreSQL) / `has_credentials` (BigQuery) instead. */
 export function connectorView(c: ConnectorRecord, s: Services) {
   const builtin = c.source === 'builtin'
   return {
     id: c.id,
     type: c.type,
     source: c.source,
-    config: builtin ? {} : { ...c.config, password_set: s.connectors.hasPassword(c) },
+    config: builtin ? {} : c.type === 'bigquery'
+      ? { ...c.config, has_credentials: s.connectors.hasPassword(c) }
+      : { ...c.config, password_set: s.connectors.hasPassword(c) },
     health: healthView(builtin ? null : s.connectors.health(c.org, c.id), builtin),
     created_by: builtin ? null : c.createdBy,
     created_at: builtin ? null : c.createdAt,
@@ -93,7 +95,9 @@ export const connectorRoutes: Route[] = [
         ctx.sendJson(200, { ok: true, latency_ms: 0, server_version: null })
         return
       }
-      const r = await s.connectors.runtime(c.org, c.id).check(ctx.signal)
+      const r = c.type === 'bigquery'
+        ? await s.connectors.bigQueryRuntime(c.org, c.id).check(ctx.signal)
+        : await s.connectors.runtime(c.org, c.id).check(ctx.signal)
       ctx.sendJson(200, r.ok
         ? { ok: true, latency_ms: r.latencyMs, server_version: r.serverVersion }
         : { ok: false, error: { error: r.error.code, message: r.error.message } })

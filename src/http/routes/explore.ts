@@ -7,6 +7,7 @@ import { SluiceError, invalidParameter } from '../../../proto/errors.js'
 import { parseExploreBody, parseExploreParams } from '../../query/index.js'
 import { exploreTable, tableRefOf } from '../../connectors/lakehouse.js'
 import { explorePostgres } from '../../connectors/postgres.js'
+import { exploreBigQuery } from '../../connectors/bigquery-explore.js'
 import type { Dataset } from '../../catalog/index.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
@@ -19,6 +20,12 @@ import { enumParam, intParam } from '../params.js'
 const PREVIEW_DEFAULT = 100
 const PREVIEW_MAX = 10_000
 
+/** A connector dataset whose connector is a BigQuery one (else PostgreSQL, as before). */
+function isBigQueryDataset(s: Services, d: Dataset): boolean {
+  const id = (d.provenance as { connector_id?: unknown }).connector_id
+  return typeof id === 'string' && s.connectors.get(d.org, id).type === 'bigquery'
+}
+
 /** The caller's masks as a worker task carries them; null when the caller sees raw values. */
 function taskMasks(s: Services, d: Dataset, view: MaskingView): TaskMasks | null {
   return view.rules.size === 0 ? null : { rules: rulesOf(view), salt: maskSaltOf(s.secrets, d.org) }
@@ -28,9 +35,11 @@ async function runExplore(ctx: RequestContext, s: Services, d: Dataset, view: Ma
   if (s.draining.value) throw new SluiceError(503, 'overloaded', 'server is shutting down')
   const fmt = negotiateFormat(format, ctx.header('accept'))
   const req = { plan, columns: outputColumns(plan, view), format: fmt, readAt, masks: taskMasks(s, d, view), signal: ctx.signal }
-  const source = d.kind === 'connector'
-    ? explorePostgres(s.pool, s.connectors, d, req)
-    : exploreTable(s.pool, await tableRefOf(s.config.dataDir, d), d, req)
+  const source = d.kind !== 'connector'
+    ? exploreTable(s.pool, await tableRefOf(s.config.dataDir, d), d, req)
+    : isBigQueryDataset(s, d)
+      ? exploreBigQuery(s.pool, s.connectors, d, req)
+      : explorePostgres(s.pool, s.connectors, d, req)
   await streamResult(ctx, fmt, source, s.log)
 }
 
