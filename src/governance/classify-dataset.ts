@@ -10,6 +10,7 @@
  *
  * Main thread: plans the read, never touches a row.
  */
+import { assertNotBigQuery } from '../connectors/bigquery-dataset.js'
 import { SluiceError } from '../../proto/errors.js'
 import { CLASSIFY_SAMPLE_ROWS, type ClassifyTask, type ColumnClassification } from '../../proto/classification.js'
 import type { Field } from '../../proto/types.js'
@@ -78,6 +79,7 @@ export async function classifyDataset(deps: ClassifyDeps, d: Dataset, signal?: A
   signal?.throwIfAborted()
   let fields: Field[]
   let result: ColumnClassification[]
+  assertNotBigQuery(d, 'classification')
   if (d.kind === 'connector') {
     ({ fields, result } = await classifyPostgres(deps, d, signal))
   } else {

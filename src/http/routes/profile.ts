@@ -3,6 +3,7 @@
  * datasets are profiled in workers (src/connectors/profile.ts), PostgreSQL datasets with SQL
  * (src/connectors/profile-postgres.ts); both cache their answers (profile-cache.ts).
  */
+import { assertNotBigQuery } from '../../connectors/bigquery-dataset.js'
 import { DEFAULT_TOP, MAX_TOP } from '../../../proto/profile.js'
 import { invalidParameter } from '../../../proto/errors.js'
 import { applyOption, noOptions, readAtOf } from '../../query/options.js'
@@ -46,6 +47,7 @@ export const profileRoutes: Route[] = [
         salt: maskSaltOf(s.secrets, d.org),
         signal: ctx.signal,
       }
+      assertNotBigQuery(d, 'profiling')
       const answer = d.kind === 'connector'
         ? await profilePostgres(s.connectors, d, { ...req, sampleRows: s.config.profileSampleRows })
         : await profileTable(s.pool, s.config.dataDir, d, { ...req, maxGroups: s.config.workerThreads })
