@@ -59,8 +59,12 @@ function requestStream(body: BodyReader, contentEncoding: string | undefined, ma
   if (enc !== 'gzip' && enc !== 'x-gzip') throw badRequest(`Content-Encoding "${enc}" is not supported: send the body as is or gzip-compressed`)
   const counter = { n: 0 }
   const gunzip = zlib.createGunzip()
-  const out = Readable.from(body).pipe(gunzip).pipe(byteLimit(max, counter))
-  // errors of the earlier stages reach the consumer through the last one
+  const source = Readable.from(body)
+  const out = source.pipe(gunzip).pipe(byteLimit(max, counter))
+  // pipe() does not forward errors: each earlier stage's failure must reach the consumer
+  // through the last one, or a client that disconnects mid-body leaves the consumer (and its
+  // temp file) waiting forever.
+  source.on('error', (err) => out.destroy(err))
   gunzip.on('error', (err) => out.destroy(badRequest(`the request body is not valid gzip: ${err.message}`)))
   return out
 }
