@@ -62,15 +62,34 @@ export interface BqScanTask {
   port: MessagePort
 }
 
+/**
+ * Import of a BigQuery query's result into Parquet part files (workers/bq-import.ts), for
+ * the main thread to commit as a Delta version (src/jobs/import-bigquery.ts). Result pages are
+ * read as the Parquet writer takes them (the page reader bq-scan uses).
+ */
 export interface BqImportTask {
   kind: 'bq-import'
   connection: BigQueryConnection
   sql: string
   params: BigQueryRestParameter[]
-  sourceColumns: BigQuerySourceColumn[]
+  /** the Delta table's columns, one per result column, in order (renamed source columns) */
+  columns: ColumnMeta[]
+  fields: Field[]
   outDir: string
   targetRowsPerFile: number
-  progress?: MessagePort
+  /** rows per result page (maxResults) */
+  pageRows: number
+  /** main → worker: MainToBqImport; worker → main: BqImportToMain */
+  port: MessagePort
 }
 
-export interface BqImportResult { files: IngestedFile[]; rowCount: number; fields: Field[] }
+/** A cancelled import returns the failure `499 cancelled` after deleting what it wrote. */
+export type MainToBqImport = { type: 'cancel' }
+/** At most every 250 ms; `totalRows` is BigQuery's count of result rows once known. */
+export type BqImportToMain = { type: 'progress'; rows: number; bytesWritten: number; totalRows: number | null }
+
+export interface BqImportResult {
+  rowCount: number
+  /** the Parquet files written into outDir, with Delta stats */
+  files: IngestedFile[]
+}

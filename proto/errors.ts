@@ -19,18 +19,34 @@ export class SluiceError extends Error {
   }
 }
 
+/** 429 rate_limited that knows when to retry: src/http/context.ts sends `Retry-After` from it. */
+export class RateLimitedError extends SluiceError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(429, 'rate_limited', message)
+  }
+}
+
 export interface TaskFailure {
   ok: false
   status: number
   code: string
   message: string
+  /** a 429's seconds for `Retry-After` (RateLimitedError), so the header survives the worker boundary */
+  retryAfterSeconds?: number
 }
 
 export type TaskResult<T> = { ok: true; value: T } | TaskFailure
 
 export function toTaskFailure(err: unknown): TaskFailure {
+  if (err instanceof RateLimitedError) return { ok: false, status: err.status, code: err.code, message: err.message, retryAfterSeconds: err.retryAfterSeconds }
   if (err instanceof SluiceError) return { ok: false, status: err.status, code: err.code, message: err.message }
   return { ok: false, status: 500, code: 'internal', message: 'internal error' }
+}
+
+/** The SluiceError a TaskFailure stands for (main thread), Retry-After included. */
+export function fromTaskFailure(f: Omit<TaskFailure, 'ok'>): SluiceError {
+  if (f.status === 429 && typeof f.retryAfterSeconds === 'number') return new RateLimitedError(f.message, f.retryAfterSeconds)
+  return new SluiceError(f.status, f.code, f.message)
 }
 
 export const badRequest = (msg: string) => new SluiceError(400, 'bad_request', msg)

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { SluiceError } from '../proto/errors.js'
 import { bqTypeText, bqValueExpr, mapBqField } from '../src/connectors/bigquery-types.js'
-import { RateLimitedError, BigQueryTimeoutError, bigQueryErrorToSluice } from '../src/connectors/bigquery-errors.js'
+import { RateLimitedError, BigQueryTimeoutError, bigQueryErrorToSluice } from '../proto/bigquery-errors.js'
 import { bqConnection, mergeBqConfig, validateBqConfig } from '../src/connectors/bigquery-config.js'
 import { checkBqSourceQuery, parseBqSourceTable } from '../src/connectors/bigquery-register.js'
 

@@ -4,7 +4,12 @@
  *
  *   {"project_id": "my-project", "location": "EU", "datasets": ["sales"],
  *    "credentials": {<service-account JSON key>}, "api_endpoint": "http://emulator:9050",
- *    "maximum_bytes_billed": "10000000000", "job_timeout": "5m"}
+ *    "maximum_bytes_billed": "10000000000", "job_timeout": "5m", "pool_size": 10, "queue_timeout": "10s"}
+ *
+ * `pool_size` caps the query jobs Sluice runs on the connector at once (explore streams and
+ * imports each hold a slot while their job runs), as a PostgreSQL connector's pool_size caps
+ * its connections: further jobs wait in a FIFO queue for up to `queue_timeout`, then 503
+ * overloaded (src/connectors/slot-limiter.ts).
  *
  * `credentials` (the key object, or its JSON text) is a secret: split off here, sealed with
  * the SecretBox, never stored in the config, logged or returned (`has_credentials` instead).
@@ -26,13 +31,19 @@ export interface BqConnectorConfig {
   maximum_bytes_billed: string | null
   /** ms number or a duration like "5m" */
   job_timeout: number | string
+  /** query jobs running at once (absent in configs stored before it existed: the default) */
+  pool_size?: number
+  /** how long a job waits for a free slot before 503 overloaded (ms number or duration) */
+  queue_timeout?: number | string
 }
 
-export const BQ_DEFAULTS = { job_timeout: '5m' } as const
+export const BQ_DEFAULTS = { job_timeout: '5m', pool_size: 10, queue_timeout: '10s' } as const
+const MAX_POOL_SIZE = 100
+const MAX_QUEUE_TIMEOUT_MS = 10 * 60_000
 const MAX_JOB_TIMEOUT_MS = 6 * 3600_000
 const MAX_DATASETS = 1000
 
-const KEYS: ReadonlySet<string> = new Set(['project_id', 'location', 'datasets', 'credentials', 'api_endpoint', 'maximum_bytes_billed', 'job_timeout'])
+const KEYS: ReadonlySet<string> = new Set(['project_id', 'location', 'datasets', 'credentials', 'api_endpoint', 'maximum_bytes_billed', 'job_timeout', 'pool_size', 'queue_timeout'])
 const bad = (key: string, msg: string) => invalidParameter(`config.${key}`, msg)
 
 /** BigQuery project ids: 6-30 of [a-z0-9-], or domain-scoped `example.com:project`; emulators are laxer. */
@@ -47,7 +58,7 @@ export const DATASET_ID = /^[A-Za-z0-9_]{1,1024}$/
  */
 export function validateBqConfig(input: unknown, keep: ServiceAccountKey | null = null): { config: BqConnectorConfig; secrets: ConnectorSecrets } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw invalidParameter('config', 'required: an object with project_id (and location, datasets, credentials, api_endpoint, maximum_bytes_billed, job_timeout)')
+    throw invalidParameter('config', 'required: an object with project_id (and location, datasets, credentials, api_endpoint, maximum_bytes_billed, job_timeout, pool_size, queue_timeout)')
   }
   const o = input as Record<string, unknown>
   for (const k of Object.keys(o)) if (!KEYS.has(k)) throw bad(k, `unknown key; expected one of ${[...KEYS].join(', ')}`)
@@ -64,6 +75,9 @@ export function validateBqConfig(input: unknown, keep: ServiceAccountKey | null 
     api_endpoint: endpoint(o.api_endpoint),
     maximum_bytes_billed: maxBytes(o.maximum_bytes_billed),
     job_timeout: duration(o.job_timeout),
+    // stored only when given (the defaults apply at run time: bqSlots)
+    ...(o.pool_size !== undefined && o.pool_size !== null ? { pool_size: poolSize(o.pool_size) } : {}),
+    ...(o.queue_timeout !== undefined && o.queue_timeout !== null ? { queue_timeout: queueTimeout(o.queue_timeout) } : {}),
   }
   if (!key && !config.api_endpoint) throw bad('credentials', 'required: a service-account JSON key (only an api_endpoint, e.g. an emulator, may go without)')
   return { config, secrets: key ? { service_account: key } : {} }
@@ -92,6 +106,11 @@ export function bqConnection(c: BqConnectorConfig, secrets: ConnectorSecrets | n
     jobTimeoutMs: durationMs(c.job_timeout),
     maximumBytesBilled: c.maximum_bytes_billed,
   }
+}
+
+/** The job slots of a connector: how many at once, and how long a job waits for one (ms). */
+export function bqSlots(c: BqConnectorConfig): { size: number; queueTimeoutMs: number } {
+  return { size: c.pool_size ?? BQ_DEFAULTS.pool_size, queueTimeoutMs: durationMs(c.queue_timeout ?? BQ_DEFAULTS.queue_timeout) }
 }
 
 /** Whether the allow-list (if any) lets `dataset` through. */
@@ -165,5 +184,17 @@ function duration(v: unknown): number | string {
   const ok = (typeof v === 'number' && Number.isInteger(v) && v > 0) || (typeof v === 'string' && /^[1-9]\d{0,8}(ms|s|m|h)$/.test(v))
   if (!ok) throw bad('job_timeout', 'a positive number of milliseconds or a duration like "30s", "5m", "1h"')
   if (durationMs(v as number | string) > MAX_JOB_TIMEOUT_MS) throw bad('job_timeout', `at most ${MAX_JOB_TIMEOUT_MS / 1000} s`)
+  return v as number | string
+}
+
+function poolSize(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_POOL_SIZE) throw bad('pool_size', `an integer from 1 to ${MAX_POOL_SIZE} (query jobs at once)`)
+  return v
+}
+
+function queueTimeout(v: unknown): number | string {
+  const ok = (typeof v === 'number' && Number.isInteger(v) && v >= 0) || (typeof v === 'string' && /^\d{1,9}(ms|s|m|h)$/.test(v))
+  if (!ok) throw bad('queue_timeout', 'a number of milliseconds or a duration like "30s", "5m", "500ms"')
+  if (durationMs(v as number | string) > MAX_QUEUE_TIMEOUT_MS) throw bad('queue_timeout', `at most ${MAX_QUEUE_TIMEOUT_MS / 1000} s`)
   return v as number | string
 }

@@ -95,12 +95,25 @@ export function compileBigQueryExplore(src: BqSource, projectId: string, req: Pi
   return { sql, params: [...toRestParameters(params), ...view.params] }
 }
 
-/** Streams a plan over a BigQuery-backed dataset, with its connector's connection. */
-export function exploreBigQuery(pool: WorkerPool, connectors: Pick<ConnectorRegistry, 'bigQueryRuntime'>, d: Dataset, req: ExploreRequest): AsyncGenerator<Uint8Array> {
+/**
+ * Streams a plan over a BigQuery-backed dataset, with its connector's connection. Holds one
+ * of the connector's job slots for the whole stream (503 overloaded after queue_timeout when
+ * all are busy, as PostgreSQL's pool); a 503 from BigQuery makes the connector suspect.
+ */
+export async function* exploreBigQuery(pool: WorkerPool, connectors: Pick<ConnectorRegistry, 'bigQueryRuntime'>, d: Dataset, req: ExploreRequest): AsyncGenerator<Uint8Array> {
   const src = bqSourceOf(d)
+  const rt = connectors.bigQueryRuntime(d.org, src.connectorId)
   // 404 connector_not_found / 503 connector_unavailable (unreadable key, no credentials) before any byte
-  const connection = connectors.bigQueryRuntime(d.org, src.connectorId).connection()
-  return exploreBigQueryWith(pool, connection, d, req)
+  const connection = rt.connection()
+  const release = await rt.acquire(req.signal)
+  try {
+    yield* exploreBigQueryWith(pool, connection, d, req)
+  } catch (err) {
+    rt.reportFailure(err)
+    throw err
+  } finally {
+    release()
+  }
 }
 
 /** Streams a plan over a BigQuery-backed dataset with a given connection. */

@@ -2,18 +2,21 @@
  * The runtime of one BigQuery connector (main thread): its connection settings, one client
  * (workers/bigquery/client.ts createBigQueryClient — the only place clients are built), and
  * its health. Every call goes through `call()`: a deadline (short for test/browse), the one
- * error mapping (bigquery-errors.ts), and health bookkeeping — a call that finds BigQuery
+ * error mapping (proto/bigquery-errors.ts), and health bookkeeping — a call that finds BigQuery
  * unreachable or the credentials refused marks the connector down (background re-checks
  * with datasets.list every probeIntervalMs), and while down every use is 503
- * connector_unavailable at once.
+ * connector_unavailable at once. Query jobs (explore streams, imports) each hold one of the
+ * connector's `pool_size` slots while they run (`acquire`), as PostgreSQL statements hold a
+ * connection: the rest wait FIFO for up to `queue_timeout`, then 503 overloaded.
  */
 import type { BigQuery } from '@google-cloud/bigquery'
-import { SluiceError } from '../../proto/errors.js'
+import { SluiceError, overloaded } from '../../proto/errors.js'
 import type { BigQueryConnection } from '../../proto/bigquery.js'
 import { createBigQueryClient } from '../../workers/bigquery/client.js'
 import { SecretsUnreadableError, type ConnectorRecord, type ConnectorSecrets } from '../catalog/index.js'
-import { bqConnection, type BqConnectorConfig } from './bigquery-config.js'
-import { BigQueryTimeoutError, bigQueryErrorToSluice } from './bigquery-errors.js'
+import { bqConnection, bqSlots, type BqConnectorConfig } from './bigquery-config.js'
+import { SlotLimiter } from './slot-limiter.js'
+import { BigQueryTimeoutError, bigQueryErrorToSluice } from '../../proto/bigquery-errors.js'
 import { HealthMonitor, type CheckOutcome, type HealthSnapshot } from './pg-health.js'
 import type { CheckResult, PgRuntimeOptions } from './postgres-runtime.js'
 
@@ -41,6 +44,7 @@ export class BqRuntime {
   readonly #connection: BigQueryConnection
   readonly #secretsError: SluiceError | null = null
   readonly #health: HealthMonitor
+  readonly #slots: SlotLimiter
   readonly #opts: Required<BqRuntimeOptions>
   #client: BigQuery | null = null
 
@@ -51,12 +55,20 @@ export class BqRuntime {
     this.config = record.config as unknown as BqConnectorConfig
     this.#opts = { probeIntervalMs: 2000, checkTimeoutMs: 3000, connectTimeoutMs: 3000, ...opts }
     this.#connection = bqConnection(this.config, secrets instanceof Error ? null : secrets)
+    const slots = bqSlots(this.config)
+    this.#slots = new SlotLimiter({
+      size: slots.size,
+      queueTimeoutMs: slots.queueTimeoutMs,
+      onQueueTimeout: () => overloaded(`connector "${this.id}": all ${slots.size} of its query job slots are busy (pool_size); try again later`),
+    })
     this.#health = new HealthMonitor(() => this.#probe(), {
       intervalMs: this.#opts.probeIntervalMs,
       onChange: (next, prev) => {
         const log = this.#opts.log
-        if (next.state === 'down') log.warn({ org: this.org, connector: this.id, error: next.error?.message }, 'connector unavailable')
-        else if (prev === 'down') log.info({ org: this.org, connector: this.id }, 'connector available again')
+        if (next.state === 'down') {
+          log.warn({ org: this.org, connector: this.id, error: next.error?.message }, 'connector unavailable')
+          this.#slots.failWaiters(next.error ?? new SluiceError(503, 'connector_unavailable', `BigQuery connector "${this.id}" is unavailable`))
+        } else if (prev === 'down') log.info({ org: this.org, connector: this.id }, 'connector available again')
       },
     })
     if (secrets instanceof SecretsUnreadableError) {
@@ -74,6 +86,21 @@ export class BqRuntime {
     return this.#connection
   }
 
+  /**
+   * Waits for one of the connector's job slots (FIFO). Resolves with its release function;
+   * rejects with 503 connector_unavailable when the connector is (or goes) down, 503
+   * overloaded after queue_timeout, or the signal's reason when it aborts.
+   */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    this.assertAvailable()
+    return this.#slots.acquire(signal)
+  }
+
+  /** A job failed with 503 connector_unavailable: the connector is suspect and checked now. */
+  reportFailure(err: unknown): void {
+    if (err instanceof SluiceError && err.code === 'connector_unavailable') this.#health.suspect()
+  }
+
   /** Throws 503 connector_unavailable at once when the connector is known to be down. */
   assertAvailable(): void {
     if (this.#secretsError) throw this.#secretsError
@@ -84,7 +111,7 @@ export class BqRuntime {
   }
 
   /**
-   * Runs `fn` with the client within `timeoutMs`; failures mapped (bigquery-errors.ts). A 503
+   * Runs `fn` with the client within `timeoutMs`; failures mapped (proto/bigquery-errors.ts). A 503
    * marks the connector down; a success marks it up.
    */
   async call<T>(fn: (bq: BigQuery) => Promise<T>, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<T> {
@@ -114,7 +141,10 @@ export class BqRuntime {
 
   health(): HealthSnapshot { return this.#health.snapshot() }
 
-  close(_opts?: { failWaiters?: boolean }): void { this.#health.close() }
+  close(opts: { failWaiters?: boolean } = {}): void {
+    this.#health.close()
+    if (opts.failWaiters) this.#slots.failWaiters(new SluiceError(503, 'connector_unavailable', `connector "${this.id}" was removed`))
+  }
 
   #bq(): BigQuery {
     this.#client ??= createBigQueryClient(this.#connection)

@@ -19,7 +19,9 @@ export class RequestContext {
   readonly headers = new Map<string, string>()
   readonly requestId: string
   readonly startedAt = process.hrtime.bigint()
-  readonly #abort = new AbortController()
+  // Created on first use: most small requests never need a signal, and making one costs.
+  #abort: AbortController | null = null
+  #abortReason: unknown = null
   params: Record<string, string> = {}
   route = 'unmatched'
   principal: Principal | null = null
@@ -39,13 +41,21 @@ export class RequestContext {
     this.requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID()
     res.onAborted(() => {
       this.finished = true
-      this.#abort.abort(new SluiceError(499, 'client_closed', 'client closed the connection'))
+      this.#abortReason = new SluiceError(499, 'client_closed', 'client closed the connection')
+      this.#abort?.abort(this.#abortReason)
       this.#finish()
     })
   }
 
-  get signal(): AbortSignal { return this.#abort.signal }
-  get aborted(): boolean { return this.#abort.signal.aborted }
+  get signal(): AbortSignal {
+    if (!this.#abort) {
+      this.#abort = new AbortController()
+      if (this.#abortReason !== null) this.#abort.abort(this.#abortReason)
+    }
+    return this.#abort.signal
+  }
+
+  get aborted(): boolean { return this.#abortReason !== null }
 
   header(name: string): string | undefined { return this.headers.get(name) }
 
@@ -88,13 +98,14 @@ export class RequestContext {
     this.#finish()
   }
 
-  /** A response without a body (204). */
-  sendEmpty(status: number): void {
+  /** A response without a body (204, 304). */
+  sendEmpty(status: number, extraHeaders: Record<string, string> = {}): void {
     if (this.finished) return
     this.status = status
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status))
       this.res.writeHeader('X-Request-Id', this.requestId)
+      for (const [k, v] of Object.entries(extraHeaders)) this.res.writeHeader(k, v)
       this.res.endWithoutBody(0)
     })
     this.headersSent = true
@@ -109,7 +120,7 @@ export class RequestContext {
   sendError(err: SluiceError): void {
     const headers: Record<string, string> = {}
     if (err.status === 401) headers['WWW-Authenticate'] = 'Bearer'
-    // 429 rate_limited (src/connectors/bigquery-errors.ts RateLimitedError) says when to retry
+    // 429 rate_limited (proto/errors.ts RateLimitedError) says when to retry
     const retryAfter = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds
     if (typeof retryAfter === 'number' && Number.isFinite(retryAfter)) headers['Retry-After'] = String(Math.max(0, Math.ceil(retryAfter)))
     this.sendJson(err.status, errorBody(err, this.requestId), headers)

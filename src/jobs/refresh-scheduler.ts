@@ -2,11 +2,13 @@
  * The refresh policy of imported datasets (`settings.refresh: {"every": "1h"}`): every tick
  * the scheduler starts a refresh job for each imported dataset whose last copy (import or
  * refresh) is older than its interval and that has no refresh running. Refreshes run as the
- * dataset's creator, recorded in history with the job id as run_id.
+ * dataset's creator, recorded in history with the job id as run_id. PostgreSQL and BigQuery
+ * imports alike (the dataset's provenance says which).
  */
 import type { Dataset, DatasetStore } from '../catalog/index.js'
 import type { Logger } from '../log.js'
 import { isImported, refreshImport, type ImportDeps } from './import.js'
+import { refreshBigQueryImport } from './import-bigquery.js'
 import type { JobRunner } from './runner.js'
 import type { Job } from '../catalog/index.js'
 import type { Principal } from '../../proto/principal.js'
@@ -67,7 +69,8 @@ export class RefreshScheduler {
   refreshNow(p: Principal, d: Dataset): Job {
     const job = this.jobs.start(p, REFRESH_JOB_KIND, d.name, async (ctx) => {
       try {
-        const next = await refreshImport(this.deps, p, d, ctx, ctx.signal)
+        const refresh = d.provenance.source === 'bigquery' ? refreshBigQueryImport : refreshImport
+        const next = await refresh(this.deps, p, d, ctx, ctx.signal)
         return { dataset: next.name, version: next.currentVersion, row_count: next.rowCount }
       } finally {
         this.#running.delete(d.id)

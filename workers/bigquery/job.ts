@@ -20,7 +20,7 @@ export const CANCELLED: unique symbol = Symbol('cancelled')
 
 export interface BqFieldSchema { name: string; type: string; mode?: string; fields?: BqFieldSchema[] }
 export interface BqRow { f: { v: unknown }[] }
-export interface BqPage { schema: BqFieldSchema[]; rows: BqRow[]; pageToken: string | null }
+export interface BqPage { schema: BqFieldSchema[]; rows: BqRow[]; pageToken: string | null; totalRows: number | null }
 
 interface Rest { method: 'GET' | 'POST'; uri: string; json?: unknown; qs?: Record<string, string> }
 
@@ -106,7 +106,8 @@ export class BqQueryJob {
       }
       const token = typeof res.pageToken === 'string' && res.pageToken !== '' ? res.pageToken : null
       if (token === null) this.done = true
-      return { schema: res.schema?.fields ?? [], rows: Array.isArray(res.rows) ? res.rows : [], pageToken: token }
+      const total = res.totalRows === undefined ? NaN : Number(res.totalRows)
+      return { schema: res.schema?.fields ?? [], rows: Array.isArray(res.rows) ? res.rows : [], pageToken: token, totalRows: Number.isSafeInteger(total) ? total : null }
     }
   }
 

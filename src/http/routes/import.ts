@@ -1,13 +1,15 @@
 /**
- * Imports from a PostgreSQL connector into the lakehouse (jobs): one table, a batch of
- * tables matching a glob, and refreshes of imported datasets.
+ * Imports from a PostgreSQL or BigQuery connector into the lakehouse (jobs): one table (or,
+ * for BigQuery, one query), a batch of PostgreSQL tables matching a glob, and refreshes of
+ * imported datasets.
  */
 import crypto from 'node:crypto'
 import { badRequest, invalidParameter, SluiceError } from '../../../proto/errors.js'
 import { assertCanCreate } from '../../auth/permissions.js'
 import { writableDataset } from '../../auth/dataset-access.js'
 import { validateDatasetName, type Job } from '../../catalog/index.js'
-import { importTable, parseRename, type ImportDeps } from '../../jobs/import.js'
+import { importTable, isImported, notImported, parseRename, type ImportDeps } from '../../jobs/import.js'
+import { importBigQuery, planBigQueryImport } from '../../jobs/import-bigquery.js'
 import { IMPORT_BATCH_KIND, matchingTables, planBatch, runBatch, type BatchTable } from '../../jobs/import-batch.js'
 import { jobView } from '../../jobs/runner.js'
 import { isAdmin } from '../../auth/principal.js'
@@ -61,13 +63,24 @@ export const importRoutes: Route[] = [
     handler: async (ctx, s, body) => {
       const p = ctx.principal!
       assertCanCreate(p)
-      const b = await bodyObject(body!, ['connector_id', 'source_table', 'name', 'rename', 'settings', 'description'])
-      const connectorId = requiredString(b, 'connector_id', 'the PostgreSQL connector to import from')
-      const sourceTable = requiredString(b, 'source_table', '"schema.table"')
+      const b = await bodyObject(body!, ['connector_id', 'source_table', 'source_query', 'name', 'rename', 'settings', 'description'])
+      const connectorId = requiredString(b, 'connector_id', 'the PostgreSQL or BigQuery connector to import from')
       const name = validateDatasetName(b.name)
       const rename = parseRename(b.rename)
       const description = optionalDescription(b.description)
       // Fail fast on what can be checked without the source: the connector, the name.
+      const connector = s.connectors.get(p.org, connectorId)
+      if (connector.type === 'bigquery') {
+        // The dry run happens now: a source over maximum_bytes_billed is 422 before any job.
+        const plan = await planBigQueryImport(importDeps(s), p, { connectorId, sourceTable: b.source_table, sourceQuery: b.source_query, name, rename, settings: b.settings, description }, ctx.signal)
+        const job = s.jobs.start(p, 'import', name, async (jctx) => {
+          const d = await importBigQuery(importDeps(s), p, plan, jctx, jctx.signal)
+          return { dataset: d.name, version: d.currentVersion, row_count: d.rowCount }
+        })
+        ctx.sendJson(202, { job: jobView(job) })
+        return
+      }
+      const sourceTable = requiredString(b, 'source_table', '"schema.table"')
       s.connectors.runtime(p.org, connectorId)
       if (s.datasets.isNameTaken(p.org, name)) throw new SluiceError(409, 'dataset_name_taken', `a dataset named "${name}" already exists`)
       const job = s.jobs.start(p, 'import', name, async (ctx) => {
@@ -113,9 +126,7 @@ export const importRoutes: Route[] = [
     method: 'POST', path: '/api/datasets/{name}/refresh', auth: true, body: false,
     handler: async (ctx, s) => {
       const d = writableDataset(ctx, s)
-      if (d.kind !== 'lakehouse' || d.provenance.source !== 'postgres') {
-        throw new SluiceError(422, 'unsupported_table', `dataset "${d.name}" was not imported from a connector: there is nothing to refresh it from`)
-      }
+      if (!isImported(d)) throw notImported(d)
       ctx.sendJson(202, { job: jobView(s.refresh.refreshNow(ctx.principal!, d)) })
     },
   },
