@@ -15,7 +15,8 @@
  * "Sensitive" in reports means confidential or restricted.
  */
 import type { Batch } from './batch.js'
-import type { Field } from './types.js'
+import type { ColumnMeta, Field } from './types.js'
+import type { BigQueryConnection, BigQueryRestParameter } from './bigquery.js'
 import type { ScanFile } from './scan.js'
 import type { PgConnection } from './postgres.js'
 
@@ -75,6 +76,8 @@ export type ClassifyTask = { kind: 'classify'; fields: Field[] } & (
   | { sample: Batch }
   | { files: ScanFile[]; sampleRows: number }
   | { postgres: { connection: PgConnection; sql: string } }
+  /** BigQuery datasets: the worker runs `sql` (a LIMIT-ed SELECT) through the page reader (workers/bigquery/pages.ts) */
+  | { bigquery: { connection: BigQueryConnection; sql: string; params: BigQueryRestParameter[]; columns: ColumnMeta[] } }
 )
 
 /** One column of `GET /api/datasets/{name}/classification`, in schema order; null fields: never classified. */

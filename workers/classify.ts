@@ -10,11 +10,13 @@ import type { ClassifyTask, ColumnClassification } from '../proto/classification
 import { classifyColumns } from './kernels/classify/detect.js'
 import { parquetSample } from './kernels/classify/sample-parquet.js'
 import { postgresSample } from './kernels/classify/sample-postgres.js'
+import { bigQuerySample } from './kernels/classify/sample-bigquery.js'
 
 function sampleOf(task: ClassifyTask): Promise<Batch> | Batch {
   if ('sample' in task) return task.sample
   if ('files' in task) return parquetSample(task.files, task.fields, task.sampleRows)
   if ('postgres' in task) return postgresSample(task.postgres.connection, task.postgres.sql, task.fields)
+  if ('bigquery' in task) return bigQuerySample(task.bigquery)
   throw badRequest('classify task has no sample, files or postgres source')
 }
 

@@ -6,14 +6,23 @@
  * - uploads, imports, registered Delta tables and Parquet folders: the worker reads up to
  *   CLASSIFY_SAMPLE_ROWS rows from the current version's Parquet files;
  * - PostgreSQL datasets: the worker runs `SELECT <value expressions> FROM <source> LIMIT n` on
- *   one connection slot of the connector.
+ *   one connection slot of the connector;
+ * - BigQuery datasets: the worker runs `SELECT <value expressions> FROM <source> AS src LIMIT n`
+ *   as one query job through the BigQuery page reader. LIMIT, not TABLESAMPLE: the first rows
+ *   BigQuery returns (not a random sample; TABLESAMPLE could return no row of a small table).
+ *   LIMIT does not reduce the bytes BigQuery bills, so the statement is dry-run first (422
+ *   query_too_expensive over the connector's maximum_bytes_billed) and the job carries
+ *   maximumBytesBilled.
  *
  * Main thread: plans the read, never touches a row.
  */
-import { assertNotBigQuery } from '../connectors/bigquery-dataset.js'
+import { dryRunBytes, isBigQueryDataset } from '../connectors/bigquery-dataset.js'
+import { bqFromClause, bqSourceOf, bqSourceView } from '../connectors/bigquery-explore.js'
+import { assertAffordable } from '../connectors/bigquery-register.js'
+import { quoteIdent as bqQuoteIdent } from '../query/bigquery-sql.js'
 import { SluiceError } from '../../proto/errors.js'
 import { CLASSIFY_SAMPLE_ROWS, type ClassifyTask, type ColumnClassification } from '../../proto/classification.js'
-import type { Field } from '../../proto/types.js'
+import { typeName, type ColumnMeta, type Field } from '../../proto/types.js'
 import type { ClassificationStore, Dataset } from '../catalog/index.js'
 import type { ConnectorRegistry } from '../connectors/connector-registry.js'
 import { confineTableFiles, loadTableSnapshot, statsRowCount, tableRefOf } from '../connectors/lakehouse.js'
@@ -70,6 +79,30 @@ async function classifyPostgres(deps: ClassifyDeps, d: Dataset, signal?: AbortSi
   }
 }
 
+/** Runs the classify task of a BigQuery dataset (a LIMIT-ed query job in the worker). */
+async function classifyBigQuery(deps: ClassifyDeps, d: Dataset, signal?: AbortSignal): Promise<{ fields: Field[]; result: ColumnClassification[] }> {
+  if (!deps.connectors) throw new SluiceError(500, 'internal', 'internal error')
+  const src = bqSourceOf(d)
+  const rt = deps.connectors.bigQueryRuntime(d.org, src.connectorId)
+  const connection = rt.connection()
+  const exprs = bqSourceView(src.columns, null).columns
+  const select = src.columns.map((c) => `${exprs.get(c.name)} AS ${bqQuoteIdent(c.name)}`).join(', ')
+  const sql = `SELECT ${select} FROM ${bqFromClause(src, connection.projectId)} AS ${bqQuoteIdent('src')} LIMIT ${CLASSIFY_SAMPLE_ROWS}`
+  assertAffordable(rt, await dryRunBytes(connection, rt.id, sql, [], signal ?? new AbortController().signal))
+  const fields = src.columns.map((c) => c.field)
+  const columns: ColumnMeta[] = fields.map((f) => ({ name: f.name, type: typeName(f), masked: false, logical: f.type, precision: f.precision, scale: f.scale }))
+  const task: ClassifyTask = { kind: 'classify', fields, bigquery: { connection, sql, params: [], columns } }
+  const release = await rt.acquire(signal)
+  try {
+    return { fields, result: await deps.pool.run<ColumnClassification[]>(WORKERS.classify, task) }
+  } catch (err) {
+    if (err instanceof SluiceError && err.code === 'connector_unavailable') rt.reportFailure(err)
+    throw err
+  } finally {
+    release()
+  }
+}
+
 /**
  * Classifies every column of `d` now and stores the result (manual overrides stay). Returns
  * the stored classifications. `signal` stops it before the worker starts (the task itself is
@@ -79,8 +112,9 @@ export async function classifyDataset(deps: ClassifyDeps, d: Dataset, signal?: A
   signal?.throwIfAborted()
   let fields: Field[]
   let result: ColumnClassification[]
-  assertNotBigQuery(d, 'classification')
-  if (d.kind === 'connector') {
+  if (isBigQueryDataset(d)) {
+    ({ fields, result } = await classifyBigQuery(deps, d, signal))
+  } else if (d.kind === 'connector') {
     ({ fields, result } = await classifyPostgres(deps, d, signal))
   } else {
     const task = await fileTask(deps.dataDir, d)

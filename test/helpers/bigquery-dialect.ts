@@ -135,6 +135,14 @@ export const FUNCTIONS: Record<string, FunctionRewrite> = {
   SPLIT: { bq: 'SPLIT(s, delim)', duck: 'string_split(s, delim)', rewrite: ([s, d]) => `string_split(${s}, ${d ?? "','"})` },
   FORMAT_TIME: { bq: 'FORMAT_TIME(fmt, t)', duck: "strftime(DATE '1970-01-01' + t, fmt)", rewrite: ([fmt, x]) => `strftime(DATE '1970-01-01' + ${x}, ${fmt})` },
   ARRAY_LENGTH: { bq: 'ARRAY_LENGTH(a)', duck: 'len(a)', rewrite: ([a]) => `len(${a})` },
+  // BigQuery's CONCAT is NULL if any argument is (DuckDB's concat skips NULLs; || propagates them)
+  CONCAT: { bq: 'CONCAT(a, b, ...)', duck: '(a || b || ...)', rewrite: (args) => `(${args.join(' || ')})` },
+  // printf-style, as BigQuery's FORMAT (DuckDB's format is fmt-style); NUMERIC goes through a double here
+  FORMAT: { bq: "FORMAT('%.2f', x)", duck: "printf('%.2f', x)", rewrite: (args) => `printf(${args.join(', ')})` },
+  // JSON text of any value (NULL stays NULL here; BigQuery answers the text 'null')
+  TO_JSON_STRING: { bq: 'TO_JSON_STRING(x)', duck: 'CAST(to_json(x) AS VARCHAR)', rewrite: ([x]) => `CAST(to_json(${x}) AS VARCHAR)` },
+  // BigQuery has PERCENTILE_CONT as an analytic function only (`... OVER ()`); both are exact with linear interpolation
+  PERCENTILE_CONT: { bq: 'PERCENTILE_CONT(x, p) OVER ()', duck: 'quantile_cont(x, p) OVER ()', rewrite: ([x, p]) => `quantile_cont(${x}, ${p})` },
   // identical in both dialects, listed so the table says so
   'COUNT(DISTINCT)': { bq: 'COUNT(DISTINCT x), APPROX_COUNT_DISTINCT, IFNULL, IF, COALESCE, NULLS FIRST/LAST, LIKE, LOWER, MOD, SIGN, ABS, ROUND, STARTS_WITH, STRING_AGG, ARRAY_AGG, INTERVAL n UNIT', duck: 'unchanged', rewrite: (a) => a.join(', ') },
 }

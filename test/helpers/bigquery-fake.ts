@@ -10,6 +10,7 @@
  * | jobs.insert (+dryRun) | POST /jobs                                       | createQueryJob(), query({dryRun})        |
  * | jobs.get              | GET  /jobs/{jobId}                               | job.getMetadata(), job.promise()         |
  * | jobs.cancel           | POST /jobs/{jobId}/cancel                        | job.cancel()                             |
+ * | jobs.list             | GET  /jobs?maxResults&pageToken                  | getJobs() (smoke command: find a cancelled job) |
  * | datasets.list / get   | GET  /datasets[/{d}]                             | getDatasets(), dataset.getMetadata()     |
  * | tables.list / get     | GET  /datasets/{d}/tables[/{t}]                  | dataset.getTables(), table.getMetadata() |
  *
@@ -100,6 +101,8 @@ export interface Faults {
   fail(match: RouteMatch, kind: FaultKind, opts?: { times?: number; retryAfterSeconds?: number }): void
   /** jobs created from now on answer `jobComplete: false` to their first `polls` polls (jobs.query counts) */
   slowJobs(polls: number): void
+  /** jobs created from now on whose SQL matches `re` answer `jobComplete: false` to their first `polls` polls */
+  slowJobsMatching(re: RegExp, polls: number): void
   clear(): void
 }
 
@@ -333,13 +336,15 @@ export async function startBigQueryFake(opts: FakeOptions = {}): Promise<BigQuer
   const requests: RecordedRequest[] = []
   let faults: Fault[] = []
   let slowPolls = 0
+  let slowMatching: { re: RegExp; polls: number }[] = []
   let jobSeq = 0
 
   const faultApi: Faults = {
     delay: (match, ms, times = Infinity) => { faults.push({ match, times, delayMs: ms }) },
     fail: (match, kind, o = {}) => { faults.push({ match, times: o.times ?? Infinity, kind, retryAfter: o.retryAfterSeconds }) },
     slowJobs: (polls) => { slowPolls = polls },
-    clear: () => { faults = []; slowPolls = 0 },
+    slowJobsMatching: (re, polls) => { slowMatching.push({ re, polls }) },
+    clear: () => { faults = []; slowPolls = 0; slowMatching = [] },
   }
 
   async function ensureDataset(name: string) {
@@ -447,7 +452,7 @@ export async function startBigQueryFake(opts: FakeOptions = {}): Promise<BigQuer
     const job: Job = {
       id: jobId, query, duckSql: rewritten.sql, dryRun, totalRows: rows.length, bytesProcessed: bytes, polls: 0,
       location, schema: names.map((n, i) => bqField(n, types[i])), types, rows,
-      pollsLeft: dryRun ? 0 : slowPolls, created: Date.now(),
+      pollsLeft: dryRun ? 0 : slowMatching.find((m) => m.re.test(query))?.polls ?? slowPolls, created: Date.now(),
       statementType: /^\s*(\(\s*)*(SELECT|WITH)\b/i.test(query) ? 'SELECT' : 'SCRIPT',
       configuration: body,
     }
@@ -552,6 +557,12 @@ export async function startBigQueryFake(opts: FakeOptions = {}): Promise<BigQuer
       if (jobs.has(jobId)) throw new BqError(409, 'duplicate', `Already Exists: Job ${projectId}:${location}.${jobId}`)
       const job = await createJob(jobId, cfg.query.query, cfg.query, cfg.dryRun === true)
       return jobResource(job)
+    }
+    if (method === 'GET' && a === 'jobs' && rest.length === 1) {
+      // jobs.list (projection=full: with each job's configuration), newest first
+      const all = [...jobs.values()].sort((x, y) => y.created - x.created)
+      const p = page(all, qs)
+      return { kind: 'bigquery#jobList', jobs: p.items.map((j) => ({ ...jobResource(j), state: jobResource(j).status.state })), ...(p.nextPageToken ? { nextPageToken: p.nextPageToken } : {}) }
     }
     if (method === 'GET' && a === 'jobs' && rest.length === 2) {
       const job = getJob(b)

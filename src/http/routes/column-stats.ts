@@ -1,5 +1,6 @@
 /** Per-time-bucket column statistics (data-quality drift): validated parameters → dataset source → body bytes. */
-import { assertNotBigQuery } from '../../connectors/bigquery-dataset.js'
+import { isBigQueryDataset } from '../../connectors/bigquery-dataset.js'
+import { columnStatsBigQuery } from '../../connectors/column-stats-bigquery.js'
 import { SluiceError } from '../../../proto/errors.js'
 import type { ColumnStatsFormat } from '../../../proto/column-stats.js'
 import { columnStatsTable, parseColumnStatsParams } from '../../connectors/column-stats.js'
@@ -26,8 +27,9 @@ export const columnStatsRoutes: Route[] = [
       const view = maskingViewOf(d, ctx.principal!)
       const req = parseColumnStatsParams(ctx.queryEntries(), view.fields, format)
       const masking = { view, salt: maskSaltOf(s.secrets, d.org) }
-      assertNotBigQuery(d, 'column stats')
-      const source = d.kind === 'connector'
+      const source = isBigQueryDataset(d)
+        ? columnStatsBigQuery(s.pool, s.connectors, d, req, masking, ctx.signal)
+        : d.kind === 'connector'
         ? columnStatsPostgres(s.pool, s.connectors, d, req, masking, ctx.signal)
         : columnStatsTable(s.pool, s.config.dataDir, d, req, masking, ctx.signal)
       await streamResult(ctx, format, source, s.log)

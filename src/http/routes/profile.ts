@@ -3,7 +3,8 @@
  * datasets are profiled in workers (src/connectors/profile.ts), PostgreSQL datasets with SQL
  * (src/connectors/profile-postgres.ts); both cache their answers (profile-cache.ts).
  */
-import { assertNotBigQuery } from '../../connectors/bigquery-dataset.js'
+import { isBigQueryDataset } from '../../connectors/bigquery-dataset.js'
+import { profileBigQuery } from '../../connectors/profile-bigquery.js'
 import { DEFAULT_TOP, MAX_TOP } from '../../../proto/profile.js'
 import { invalidParameter } from '../../../proto/errors.js'
 import { applyOption, noOptions, readAtOf } from '../../query/options.js'
@@ -47,8 +48,9 @@ export const profileRoutes: Route[] = [
         salt: maskSaltOf(s.secrets, d.org),
         signal: ctx.signal,
       }
-      assertNotBigQuery(d, 'profiling')
-      const answer = d.kind === 'connector'
+      const answer = isBigQueryDataset(d)
+        ? await profileBigQuery(s.connectors, d, { ...req, sampleRows: s.config.profileSampleRows })
+        : d.kind === 'connector'
         ? await profilePostgres(s.connectors, d, { ...req, sampleRows: s.config.profileSampleRows })
         : await profileTable(s.pool, s.config.dataDir, d, { ...req, maxGroups: s.config.workerThreads })
       ctx.send(200, profileBodyText(answer.profile, answer.cached), 'application/json')
