@@ -38,15 +38,38 @@ function errorTail(format: OutputFormat, err: SluiceError): Uint8Array | null {
   return null
 }
 
-export async function streamResult(ctx: RequestContext, format: OutputFormat, source: AsyncIterable<Uint8Array>, log: Logger): Promise<void> {
+export interface StreamOptions {
+  /** extra response headers (ETag, Cache-Control, X-Cache) */
+  headers?: Record<string, string>
+  /** keep a copy of the body up to `maxBytes`; `done` gets it after a clean end, never after a failure */
+  capture?: { maxBytes: number; done(body: Buffer): void }
+}
+
+export async function streamResult(ctx: RequestContext, format: OutputFormat, source: AsyncIterable<Uint8Array>, log: Logger, opts: StreamOptions = {}): Promise<void> {
   const it = source[Symbol.asyncIterator]()
+  const capture = opts.capture
+  let kept: Buffer[] | null = capture ? [] : null
+  let keptBytes = 0
+  const keep = (chunk: Uint8Array) => {
+    if (!kept) return
+    keptBytes += chunk.byteLength
+    if (keptBytes > capture!.maxBytes) kept = null
+    else kept.push(Buffer.from(chunk)) // a copy: the source may reuse its buffer
+  }
   // Errors before the first chunk propagate: the dispatcher answers with their status.
   const first = await it.next()
   try {
-    ctx.beginStream(200, CONTENT_TYPES[format])
-    if (!first.done) await ctx.write(first.value)
-    for (let r = await it.next(); !r.done; r = await it.next()) await ctx.write(r.value)
+    ctx.beginStream(200, CONTENT_TYPES[format], opts.headers)
+    if (!first.done) {
+      keep(first.value)
+      await ctx.write(first.value)
+    }
+    for (let r = await it.next(); !r.done; r = await it.next()) {
+      keep(r.value)
+      await ctx.write(r.value)
+    }
     ctx.endStream()
+    if (kept) capture!.done(Buffer.concat(kept, keptBytes))
   } catch (err) {
     await it.return?.(undefined).catch(() => {})
     if (ctx.aborted) return

@@ -17,6 +17,7 @@ import * as path from 'node:path'
 import { SluiceError } from '../../proto/errors.js'
 import { commitFileName, LOG_DIR } from './log-files.js'
 import { testPause } from '../test-hooks.js'
+import { noteTableCommitted } from './snapshot-cache.js'
 
 /** Another writer committed this version first: re-read the table and retry. */
 export class CommitConflictError extends SluiceError {
@@ -105,6 +106,7 @@ export async function commitActions(tablePath: string, version: number, actions:
   } finally {
     await fsp.unlink(tmp).catch(() => {})
   }
+  noteTableCommitted(tablePath) // cached latest versions and results of this table are stale now
   await testPause('commit.after-link')
   // make the new directory entry durable; best effort (not every filesystem can fsync a directory)
   try {

@@ -9,9 +9,11 @@
  * Bounded by entries and by the number of files held. Entries are never mutated: replay clones
  * a state before advancing it.
  *
- * I/O (stat); per thread.
+ * I/O (stat); per thread. Also remembers each table's latest version for a short while
+ * (below), forgotten on every commit.
  */
-import { promises as fsp } from 'node:fs'
+import fs, { promises as fsp } from 'node:fs'
+import path from 'node:path'
 import type { CommitInfo } from './actions.js'
 import type { LogListing } from './log-files.js'
 import type { ReplayState } from './replay-state.js'
@@ -95,4 +97,89 @@ export function putCachedState(e: CachedState): void {
 export function clearSnapshotCache(): void {
   entries.clear()
   filesHeld = 0
+  for (const root of [...latest.keys()]) forgetLatest(root)
+}
+
+/*
+ * The latest version of a table, remembered for a short while so that small cached reads
+ * do not list `_delta_log` and stat a commit file on every request (at 100k req/s that
+ * syscall pair is most of the cost). An entry is trusted while it is younger than the
+ * freshness window AND no change was seen in the log folder: commits made through Sluice
+ * forget it at once (commit.ts calls noteTableCommitted), and an fs.watch on `_delta_log`
+ * forgets it as soon as another tool writes there. The window is the backstop for
+ * filesystems where inotify does not report changes (network mounts).
+ */
+interface LatestEntry { version: number; atMs: number; watcher: fs.FSWatcher | null }
+
+const MAX_WATCHED = 256
+const latest = new Map<string, LatestEntry>() // insertion order is recency
+const generations = new Map<string, number>()
+const commitListeners = new Set<(root: string) => void>()
+let freshnessMs = 1000
+
+/** SNAPSHOT_FRESHNESS_MS: how long a remembered latest version is trusted without a look at the log. */
+export function configureLatestVersionMemo(opts: { freshnessMs: number }): void {
+  freshnessMs = opts.freshnessMs
+}
+
+function forgetLatest(root: string): void {
+  const e = latest.get(root)
+  if (!e) return
+  latest.delete(root)
+  e.watcher?.close()
+}
+
+/** A counter that moves whenever the table's log may have changed; take it before loading a snapshot. */
+export function tableGeneration(tablePath: string): number {
+  return generations.get(path.resolve(tablePath)) ?? 0
+}
+
+function bump(root: string): void {
+  generations.set(root, (generations.get(root) ?? 0) + 1)
+  forgetLatest(root)
+}
+
+/** The remembered latest version of the table, or null when it must be looked up again. */
+export function latestVersionHint(tablePath: string, nowMs = Date.now()): number | null {
+  const e = latest.get(path.resolve(tablePath))
+  if (!e || nowMs - e.atMs > freshnessMs) return null
+  return e.version
+}
+
+/**
+ * Remembers `version` as the table's latest, unless the log changed since `generation`
+ * (tableGeneration taken before the snapshot was loaded).
+ */
+export function rememberLatestVersion(tablePath: string, version: number, generation: number, nowMs = Date.now()): void {
+  const root = path.resolve(tablePath)
+  if (freshnessMs <= 0 || (generations.get(root) ?? 0) !== generation) return
+  const old = latest.get(root)
+  let watcher = old?.watcher ?? null
+  if (old) latest.delete(root)
+  else {
+    try {
+      watcher = fs.watch(path.join(root, '_delta_log'), { persistent: false }, () => bump(root))
+      watcher.on('error', () => bump(root))
+    } catch {
+      watcher = null // no inotify here: the freshness window alone bounds staleness
+    }
+  }
+  latest.set(root, { version, atMs: nowMs, watcher })
+  for (const victim of latest.keys()) {
+    if (latest.size <= MAX_WATCHED) break
+    forgetLatest(victim)
+  }
+}
+
+/** Subscribes to commits made through this process (result caches drop the table's entries). */
+export function onTableCommitted(listener: (root: string) => void): () => void {
+  commitListeners.add(listener)
+  return () => commitListeners.delete(listener)
+}
+
+/** Called by commit.ts after a version was committed (and by VACUUM, which deletes files). */
+export function noteTableCommitted(tablePath: string): void {
+  const root = path.resolve(tablePath)
+  bump(root)
+  for (const l of commitListeners) l(root)
 }
