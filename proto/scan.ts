@@ -22,6 +22,8 @@ export interface ScanFile {
   path: string
   /** partition column values of this file (Delta partitionValues, typed), if any */
   partitionValues?: Record<string, Literal | null>
+  /** rows in the file (Delta stats), when known: decides whether a scan is split */
+  rows?: number | null
 }
 
 export interface ScanTask {
@@ -38,7 +40,34 @@ export interface ScanTask {
   batchRows: number
   initialCredit: number
   port: MessagePort
+  /**
+   * Parallel aggregate scan: `files` is empty and these ports each deliver one ScanPartTask's
+   * partial aggregate state; this task merges them, then orders, limits and encodes.
+   */
+  parts?: MessagePort[]
 }
+
+/**
+ * One part of a parallel aggregate scan (workers/scan-part.ts): aggregates the row groups
+ * whose (file index + row group index) % `part.of` === `part.index`, masks applied as read,
+ * and posts its partial state to the merging scan task over `port`:
+ *
+ *   part → merger: { type: 'state', state }  |  { type: 'error', failure }
+ *   merger → part: { type: 'cancel' }            stop now (client left, another part failed)
+ */
+export interface ScanPartTask {
+  kind: 'scan-part'
+  files: ScanFile[]
+  fields: Field[]
+  plan: Plan
+  masks: TaskMasks | null
+  part: { index: number; of: number }
+  port: MessagePort
+}
+
+export type PartToMerger =
+  | { type: 'state'; state: unknown }
+  | { type: 'error'; failure: TaskFailure }
 
 export type ScanToMain =
   | { type: 'chunk'; bytes: ArrayBuffer }

@@ -144,7 +144,7 @@ export async function* exploreDeltaTable(pool: WorkerPool, ref: TableRef | strin
   // Stats and partition values hold raw values: never prune on a masked column.
   const files = pruneFiles(snapshot, req.plan.filter, { skipColumns: maskedColumns(req.masks) })
   if (table.confineTo) await confineFiles(table.confineTo, files.map((f) => f.absolutePath))
-  yield* scanFiles(pool, files.map((f) => ({ path: path.join(table.tablePath, f.path), partitionValues: f.typedPartitionValues })),
+  yield* scanFiles(pool, files.map((f) => ({ path: path.join(table.tablePath, f.path), partitionValues: f.typedPartitionValues, rows: f.numRecords })),
     scanFields(snapshot, req.plan, datasetSchema), req)
 }
 

@@ -6,17 +6,29 @@
  * the loop early (client gone) sends `cancel`, so the worker stops reading files.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
-import { SluiceError } from '../../proto/errors.js'
+import { SluiceError, fromTaskFailure } from '../../proto/errors.js'
 import type { ScanToMain } from '../../proto/scan.js'
 import type { WorkerPool } from '../pool.js'
 
 export const INITIAL_CREDIT = 4
+
+/**
+ * Helper tasks that feed the streaming task directly (the parts of a parallel scan): started
+ * before it, so they are queued first and never wait behind the task that waits for them.
+ * A helper failing (crash, queue full) fails the stream; cancel reaches them through the
+ * streaming task. `transfer` lists ports handed to the streaming task.
+ */
+export interface StreamHelpers {
+  start: () => Promise<unknown>[]
+  transfer: MessagePort[]
+}
 
 export async function* streamTask(
   pool: WorkerPool,
   filename: string,
   buildTask: (port: MessagePort, initialCredit: number) => object,
   signal: AbortSignal,
+  helpers?: StreamHelpers,
 ): AsyncGenerator<Uint8Array> {
   const { port1, port2 } = new MessageChannel()
   const queue: ScanToMain[] = []
@@ -26,9 +38,10 @@ export async function* streamTask(
   port1.on('message', (m: ScanToMain) => { queue.push(m); notify() })
 
   const task = buildTask(port2, INITIAL_CREDIT)
+  const helping = (helpers?.start() ?? []).map((p) => p.catch((err) => { crashed ??= err; notify() }))
   // No abort signal to piscina: terminating the thread is not cancelling (ARCHITECTURE.md);
   // the worker gets an explicit cancel message and ends its task itself.
-  const running = pool.run(filename, task, { transferList: [port2] }).catch((err) => { crashed = err; notify() })
+  const running = pool.run(filename, task, { transferList: [port2, ...(helpers?.transfer ?? [])] }).catch((err) => { crashed = err; notify() })
   const onAbort = () => notify()
   signal.addEventListener('abort', onAbort, { once: true })
   let finished = false
@@ -49,13 +62,14 @@ export async function* streamTask(
         return
       } else {
         finished = true
-        throw new SluiceError(m.failure.status, m.failure.code, m.failure.message)
+        throw fromTaskFailure(m.failure)
       }
     }
   } finally {
     signal.removeEventListener('abort', onAbort)
     if (!finished) port1.postMessage({ type: 'cancel' })
     await running
+    await Promise.all(helping)
     port1.close()
   }
 }

@@ -13,6 +13,7 @@ import { compareUnscaled, decimalKey, decimalToUnscaled, pow10n, rescaleDecimal,
 import { compareFloats } from './filter.js'
 import { compareStrings } from './scalar.js'
 import { formatBinary } from './text.js'
+import { numberViewOf } from './int64-view.js'
 
 /** Plain-data state of one accumulator (structured-cloneable). */
 export interface AccState {
@@ -66,32 +67,44 @@ export class Accumulator {
     if (this.kind === 'min' || this.kind === 'max') s.best.push(null)
   }
 
-  /** Fold rows [0, len) of `col` into the groups `gid[i]`. */
-  add(col: Column | null, gid: Int32Array, len: number): void {
+  /**
+   * Fold rows into the groups: row `sel[j]` (or `j` without a selection) into group `gid[j]`,
+   * for j in [0, len).
+   */
+  add(col: Column | null, gid: Int32Array, len: number, sel: Int32Array | null = null): void {
     const s = this.s
     const n = s.n
-    if (this.kind === 'count_rows' || !col) { for (let i = 0; i < len; i++) n[gid[i]!]!++; return }
+    if (this.kind === 'count_rows' || !col) { for (let j = 0; j < len; j++) n[gid[j]!]!++; return }
     const nulls = col.nulls
     const v = col.values
     switch (this.kind) {
       case 'count':
-        for (let i = 0; i < len; i++) if (!nulls?.[i]) n[gid[i]!]!++
+        for (let j = 0; j < len; j++) { const i = sel === null ? j : sel[j]!; if (!nulls?.[i]) n[gid[j]!]!++ }
         return
       case 'count_distinct':
-        for (let i = 0; i < len; i++) if (!nulls?.[i]) s.sets[gid[i]!]!.add(distinctKey(v, i, col.type))
+        for (let j = 0; j < len; j++) { const i = sel === null ? j : sel[j]!; if (!nulls?.[i]) s.sets[gid[j]!]!.add(distinctKey(v, i, col.type)) }
         return
       case 'sum_float': {
         const a = v as Float64Array
-        for (let i = 0; i < len; i++) if (!nulls?.[i]) { const g = gid[i]!; s.acc[g] += a[i]!; n[g]!++ }
+        const acc = s.acc
+        for (let j = 0; j < len; j++) {
+          const i = sel === null ? j : sel[j]!
+          if (nulls?.[i]) continue
+          const g = gid[j]!
+          acc[g] += a[i]!
+          n[g]!++
+        }
         return
       }
       case 'sum_int': {
         const acc = s.acc
         const big = s.big
-        if (v instanceof BigInt64Array) {
-          for (let i = 0; i < len; i++) {
+        const small = numberViewOf(v)
+        if (v instanceof BigInt64Array && !small) {
+          for (let j = 0; j < len; j++) {
+            const i = sel === null ? j : sel[j]!
             if (nulls?.[i]) continue
-            const g = gid[i]!
+            const g = gid[j]!
             n[g]!++
             const x = Number(v[i]!)
             if (x > SAFE_HALF || x < -SAFE_HALF) { big[g] += v[i]!; continue }
@@ -99,10 +112,12 @@ export class Accumulator {
             if (y > SAFE_HALF || y < -SAFE_HALF) { big[g] += BigInt(y); acc[g] = 0 } else acc[g] = y
           }
         } else {
-          const a = v as Int32Array
-          for (let i = 0; i < len; i++) {
+          // Int32 values, or the small-int64 twin: |x| ≤ 2^40 keeps acc + x exact
+          const a = small ?? (v as Int32Array)
+          for (let j = 0; j < len; j++) {
+            const i = sel === null ? j : sel[j]!
             if (nulls?.[i]) continue
-            const g = gid[i]!
+            const g = gid[j]!
             n[g]!++
             const y = acc[g]! + a[i]!
             if (y > SAFE_HALF || y < -SAFE_HALF) { big[g] += BigInt(y); acc[g] = 0 } else acc[g] = y
@@ -114,9 +129,10 @@ export class Accumulator {
         const a = v as string[]
         const scale = this.scale
         const acc = s.acc
-        for (let i = 0; i < len; i++) {
+        for (let j = 0; j < len; j++) {
+          const i = sel === null ? j : sel[j]!
           if (nulls?.[i]) continue
-          const g = gid[i]!
+          const g = gid[j]!
           n[g]!++
           // up to 15 digits: exact in a double (|x| < 2^50), same scheme as integer sums
           const x = unscaledNumber(a[i]!, scale)
@@ -129,9 +145,10 @@ export class Accumulator {
       case 'min': case 'max': {
         const better = this.betterFn(col.type)
         const best = s.best
-        for (let i = 0; i < len; i++) {
+        for (let j = 0; j < len; j++) {
+          const i = sel === null ? j : sel[j]!
           if (nulls?.[i]) continue
-          const g = gid[i]!
+          const g = gid[j]!
           const x = v[i] as Cell
           const b = best[g]
           if (b === null || better(x!, b!)) best[g] = x

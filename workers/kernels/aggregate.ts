@@ -12,6 +12,7 @@ import { castColumn } from './cast.js'
 import { buildColumn, type Cell } from './column.js'
 import { truncColumn } from './scalar.js'
 import { formatBinary } from './text.js'
+import { dictionaryOf } from './dictionary.js'
 
 /** Plain-data state of an Aggregator (structured-cloneable, for merging across workers). */
 export interface AggregatorState {
@@ -86,10 +87,9 @@ export class Aggregator {
     })
   }
 
-  /** Group index of every row of `batch`, creating groups as needed. */
-  #assignGroups(batch: Batch): Int32Array {
-    const n = batch.length
-    const gid = new Int32Array(n)
+  /** Group index of every selected row of `batch` (by position in the selection), creating groups as needed. */
+  #assignGroups(batch: Batch, sel: Int32Array | null, len: number): Int32Array {
+    const gid = new Int32Array(len)
     const keyCols = this.#keyColumns(batch)
     if (keyCols.length === 0) return gid
     const index = this.#index
@@ -97,23 +97,49 @@ export class Aggregator {
       const col = keyCols[0]!
       const nulls = col.nulls
       const v = col.values
+      const dict = dictionaryOf(col)
+      if (dict) {
+        // one hash lookup per distinct value, then an array lookup per row
+        const codes = dict.codes
+        const map = new Int32Array(dict.values.length).fill(-1)
+        for (let j = 0; j < len; j++) {
+          const i = sel === null ? j : sel[j]!
+          if (nulls?.[i]) {
+            if (this.#nullGroup < 0) this.#nullGroup = this.#newGroup([null])
+            gid[j] = this.#nullGroup
+            continue
+          }
+          const c = codes[i]!
+          let g = map[c]!
+          if (g < 0) {
+            const key = dict.values[c]!
+            const found = index.get(key)
+            if (found === undefined) { g = this.#newGroup([key]); index.set(key, g) } else g = found
+            map[c] = g
+          }
+          gid[j] = g
+        }
+        return gid
+      }
       const binary = col.type === 'binary'
-      for (let i = 0; i < n; i++) {
+      for (let j = 0; j < len; j++) {
+        const i = sel === null ? j : sel[j]!
         if (nulls?.[i]) {
           if (this.#nullGroup < 0) this.#nullGroup = this.#newGroup([null])
-          gid[i] = this.#nullGroup
+          gid[j] = this.#nullGroup
           continue
         }
         const key = binary ? formatBinary((v as Uint8Array[])[i]!) : (v[i] as GroupKey)
         let g = index.get(key)
         if (g === undefined) { g = this.#newGroup([v[i] as Cell]); index.set(key, g) }
-        gid[i] = g
+        gid[j] = g
       }
       return gid
     }
     const parts = new Array<string>(keyCols.length)
     const cells = new Array<Cell>(keyCols.length)
-    for (let i = 0; i < n; i++) {
+    for (let j = 0; j < len; j++) {
+      const i = sel === null ? j : sel[j]!
       for (let k = 0; k < keyCols.length; k++) {
         const c = keyCols[k]!
         parts[k] = c.nulls?.[i] ? NULL_PART : keyPart(distinctKey(c.values, i, c.type))
@@ -125,19 +151,23 @@ export class Aggregator {
         g = this.#newGroup(cells)
         index.set(key, g)
       }
-      gid[i] = g
+      gid[j] = g
     }
     return gid
   }
 
-  /** Fold a batch (columns named as the input fields) into the groups. */
-  add(batch: Batch): void {
-    if (batch.length === 0) return
-    const gid = this.#assignGroups(batch)
+  /**
+   * Fold a batch (columns named as the input fields) into the groups: every row, or only the
+   * `len` rows whose indices are `sel[0..len)`.
+   */
+  add(batch: Batch, sel: Int32Array | null = null, len = batch.length): void {
+    if (sel === null) len = batch.length
+    if (batch.length === 0 || len === 0) return
+    const gid = this.#assignGroups(batch, sel, len)
     for (const a of this.#accs) {
       const col = a.expr.column === null ? null : batch.columns.find((c) => c.name === a.expr.column) ?? null
       if (a.expr.column !== null && !col) throw new TypeError(`aggregate input batch has no column "${a.expr.column}"`)
-      a.add(col, gid, batch.length)
+      a.add(col, gid, len, sel)
     }
   }
 

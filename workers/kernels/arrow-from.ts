@@ -10,6 +10,7 @@ import { floorDivN } from './calendar.js'
 import { castColumn } from './cast.js'
 import { nullColumn, takeColumn, concatBatches } from './column.js'
 import { readDecimalWords, unscaledToDecimal } from './decimal.js'
+import { decodeUtf8Dictionary } from './dictionary.js'
 
 /**
  * Convert an Arrow RecordBatch to a Batch. Without `fields`, every column of `rb` is
@@ -61,8 +62,12 @@ export function dataToColumn(name: string, d: Data): Column {
   const col = (type: Column['type'], values: Column['values']): Column => ({ name, type, values, nulls })
   switch (t.typeId) {
     case Type.Null: return nullColumn(name, 'string', n)
-    case Type.Utf8: case Type.LargeUtf8:
-      return col('string', decodeUtf8(d.valueOffsets as Int32Array | BigInt64Array, d.values as Uint8Array, n))
+    case Type.Utf8: case Type.LargeUtf8: {
+      const off = d.valueOffsets as Int32Array | BigInt64Array
+      // low-cardinality text (regions, statuses) decodes once per distinct value, with codes
+      const dict = off instanceof Int32Array ? decodeUtf8Dictionary(off, d.values as Uint8Array, n) : null
+      return col('string', dict ?? decodeUtf8(off, d.values as Uint8Array, n))
+    }
     case Type.Binary: case Type.LargeBinary: {
       const off = d.valueOffsets as Int32Array | BigInt64Array
       const bytes = d.values as Uint8Array

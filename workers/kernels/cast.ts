@@ -39,6 +39,8 @@ export function castColumn(col: Column, field: Field): Column {
     return out(mapText(col, (s) => rescaleDecimal(s, field.scale ?? 0)))
   }
   if (TEXT.has(from) && TEXT.has(to)) return out(col.values)
+  // int16 values always fit int32: share them
+  if (from === 'int16' && to === 'int32') return out(col.values)
   if (INT32_TYPES.has(from) && INT32_TYPES.has(to)) return out(checkedInt32(col, to, field))
   if (FLOATS.has(from) && FLOATS.has(to)) return out(col.values)
   if (to === 'string' || to === 'json') {
@@ -83,6 +85,15 @@ function checkedInt32(col: Column, to: LogicalType, field: Field): Int32Array {
   const hi = to === 'int16' ? 32767 : 2147483647
   const v = col.values
   const n = v.length
+  if (v instanceof Int32Array) {
+    // one range pass; the values are shared when they all fit
+    const nulls = col.nulls
+    for (let i = 0; i < n; i++) {
+      const x = v[i]!
+      if ((x < lo || x > hi) && !nulls?.[i]) throw new SluiceError(422, 'schema_mismatch', `column "${field.name}": value ${x} does not fit ${to}`)
+    }
+    if (!nulls) return v
+  }
   const a = new Int32Array(n)
   for (let i = 0; i < n; i++) {
     if (col.nulls?.[i]) continue

@@ -11,7 +11,7 @@ import type { Field } from '../../proto/types.js'
 import { Aggregator } from './aggregate.js'
 import { castColumn } from './cast.js'
 import { concatBatches, renamed, sliceBatch } from './column.js'
-import { filterBatch } from './filter.js'
+import { TRUE, evaluateFilter, filterBatch } from './filter.js'
 import { truncColumn } from './scalar.js'
 import { TopK, sortBatch, sortKeysFor } from './sort.js'
 
@@ -34,10 +34,8 @@ export async function* executePlan(plan: Plan, inputFields: Field[], source: Asy
 
   if (plan.aggregate) {
     const agg = new Aggregator(plan, inputFields)
-    for await (const b of source) agg.add(filtered(b))
-    let out = agg.result()
-    if (plan.order.length > 0) out = sortBatch(out, sortKeysFor(plan.order, out, plan.select.length), Number.isFinite(end) ? end : undefined)
-    yield* chunks(sliceBatch(out, offset, end), batchRows)
+    await aggregateInto(agg, plan, source)
+    yield* aggregateOutput(agg, plan, opts)
     return
   }
 
@@ -83,6 +81,35 @@ export async function* executePlan(plan: Plan, inputFields: Field[], source: Asy
   if (sorted.length === 0) return
   const page = sliceBatch(sorted, offset, end)
   yield* chunks({ length: page.length, columns: page.columns.slice(0, selectCount) }, batchRows)
+}
+
+/**
+ * Fold `source` (filtered by the plan) into `agg`; stops early when `stop()` turns true.
+ * The filter becomes a selection of row indices: batches are not copied.
+ */
+export async function aggregateInto(agg: Aggregator, plan: Plan, source: AsyncIterable<Batch>, stop: () => boolean = () => false): Promise<void> {
+  for await (const b of source) {
+    if (stop()) return
+    if (!plan.filter) { agg.add(b); continue }
+    const truth = evaluateFilter(b, plan.filter)
+    const n = b.length
+    const sel = new Int32Array(n)
+    let k = 0
+    for (let i = 0; i < n; i++) if (truth[i] === TRUE) sel[k++] = i
+    if (k === n) agg.add(b)
+    else if (k > 0) agg.add(b, sel, k)
+  }
+}
+
+/** The output of an aggregate plan from its (complete) aggregator: order, offset/limit, batches. */
+export function* aggregateOutput(agg: Aggregator, plan: Plan, opts: ExecuteOptions): Generator<Batch> {
+  const batchRows = Math.max(1, Math.floor(opts.batchRows))
+  const offset = Math.max(0, plan.offset ?? 0)
+  const end = plan.limit === null ? Infinity : offset + plan.limit
+  if (plan.limit !== null && plan.limit <= 0) return
+  let out = agg.result()
+  if (plan.order.length > 0) out = sortBatch(out, sortKeysFor(plan.order, out, plan.select.length), Number.isFinite(end) ? end : undefined)
+  yield* chunks(sliceBatch(out, offset, end), batchRows)
 }
 
 function columnOf(b: Batch, name: string): Column {

@@ -11,6 +11,8 @@ import { decimalKey } from './decimal.js'
 import { compileLike } from './like.js'
 import { compareStrings } from './scalar.js'
 import { textGetter } from './text.js'
+import { dictionaryOf } from './dictionary.js'
+import { numberViewOf } from './int64-view.js'
 
 export const FALSE = 0
 export const TRUE = 1
@@ -80,7 +82,11 @@ export function evaluateFilter(batch: Batch, f: Filter): Uint8Array {
       const col = columnOf(batch, f.column)
       const match = compileLike(f.pattern, f.caseInsensitive)
       const out = new Uint8Array(n)
-      if (col.type === 'string' || col.type === 'json') {
+      const dict = dictionaryOf(col)
+      if (dict) {
+        const r = Uint8Array.from(dict.values, (x) => (match(x) ? TRUE : FALSE))
+        for (let i = 0; i < n; i++) out[i] = r[dict.codes[i]!]!
+      } else if (col.type === 'string' || col.type === 'json') {
         const v = col.values as string[]
         for (let i = 0; i < n; i++) out[i] = match(v[i]!) ? TRUE : FALSE
       } else {
@@ -114,6 +120,14 @@ function compareColumn(col: Column, lit: Literal, n: number): Uint8Array {
     case 'string': case 'json': {
       const a = v as string[]
       const s = String(lit)
+      const dict = dictionaryOf(col)
+      if (dict) {
+        // compare each distinct value once, then look the result up per row
+        const r = Uint8Array.from(dict.values, (x) => (x === s ? 1 : compareStrings(x, s) + 1))
+        const codes = dict.codes
+        for (let i = 0; i < n; i++) out[i] = r[codes[i]!]!
+        return out
+      }
       for (let i = 0; i < n; i++) { const x = a[i]!; out[i] = x === s ? 1 : compareStrings(x, s) + 1 }
       return out
     }
@@ -138,6 +152,13 @@ function compareColumn(col: Column, lit: Literal, n: number): Uint8Array {
     case 'int64': case 'timestamp': case 'time': {
       const a = v as BigInt64Array
       const l = typeof lit === 'bigint' ? lit : BigInt(lit as number)
+      const small = numberViewOf(a)
+      if (small && l <= 2n ** 52n && l >= -(2n ** 52n)) {
+        // both sides exact doubles: compare without a BigInt per row
+        const ln = Number(l)
+        for (let i = 0; i < n; i++) { const x = small[i]!; out[i] = x < ln ? 0 : x > ln ? 2 : 1 }
+        return out
+      }
       for (let i = 0; i < n; i++) { const x = a[i]!; out[i] = x < l ? 0 : x > l ? 2 : 1 }
       return out
     }
@@ -196,6 +217,13 @@ function inColumn(col: Column, lits: Literal[], n: number): Uint8Array {
     case 'string': case 'json': {
       const set = new Set(lits.map(String))
       const a = v as string[]
+      const dict = dictionaryOf(col)
+      if (dict) {
+        const r = Uint8Array.from(dict.values, (x) => (set.has(x) ? TRUE : FALSE))
+        const codes = dict.codes
+        for (let i = 0; i < n; i++) out[i] = r[codes[i]!]!
+        return out
+      }
       for (let i = 0; i < n; i++) out[i] = set.has(a[i]!) ? TRUE : FALSE
       return out
     }
