@@ -7,7 +7,7 @@ import type { Batch, Column } from '../../proto/batch.js'
 import type { CsvColumnType } from '../../proto/ingest.js'
 import type { Field } from '../../proto/types.js'
 import { RecordError } from './csv-source.js'
-import { booleanValue, dateValue, floatValue, intKind, timestampParts, tsOut } from './values.js'
+import { BOOLEAN, DATE, FLOAT, INT, STRING, TIMESTAMP, booleanValue, dateValue, fitsInferred, floatValue, intKind, strictFloatCell, timestampParts, tsOut } from './values.js'
 
 const K_STRING = 0
 const K_INT = 1
@@ -62,13 +62,29 @@ class ColumnBuffer {
 }
 
 /**
+ * Thrown by a guarded BatchBuilder (see `guard`) for a cell that does not keep the type the
+ * layout was inferred with: the layout came from a sample and the whole file must be read.
+ */
+export class LayoutMismatch extends Error {}
+
+/** The lattice code (values.ts) that each storage kind checks by converting a cell. */
+const CODE_OF_KIND = [STRING, INT, -1, BOOLEAN, DATE, TIMESTAMP]
+
+/**
  * Accumulates records into typed columns. `append` throws RecordError when a cell does not
- * convert to its column's type (only possible if the file changed since inference).
+ * convert to its column's type (only possible if the file changed since inference), or
+ * LayoutMismatch when guarded.
  */
 export class BatchBuilder {
   length = 0
   #cols: ColumnBuffer[] = []
   #capacity = 0
+  /** guarded: per column, a lattice code every non-null cell must fit (fitsInferred), or -1 */
+  #check: Int8Array | null = null
+  /** guarded: per column, 1 when int64 cells are read strictly (inference's rules) */
+  #strictInt: Uint8Array | null = null
+  /** guarded: per column, 1 when float64 cells are read strictly (isStrictFloatCell) */
+  #strictFloat: Uint8Array | null = null
   /** cell texts that are null; null: only the empty cell (the default, the fast path) */
   readonly #nulls: ReadonlySet<string> | null
   readonly #comma: boolean
@@ -82,6 +98,26 @@ export class BatchBuilder {
     this.#nulls = nv === undefined || (nv.length === 1 && nv[0] === '') ? null : new Set(nv)
     this.#comma = text.decimalComma === true
     this.reset(capacity)
+  }
+
+  /**
+   * From now on, every non-null cell of column c must fit lattice code `codes[c]` (-1: no
+   * check) exactly as inference would see it (no widening); any other cell throws
+   * LayoutMismatch, as does a cell that does not convert.
+   */
+  guard(codes: ArrayLike<number>): void {
+    const n = this.fields.length
+    this.#check = new Int8Array(n).fill(-1)
+    this.#strictInt = new Uint8Array(n)
+    this.#strictFloat = new Uint8Array(n)
+    for (let c = 0; c < n; c++) {
+      const code = codes[c]!
+      const kind = KIND[this.fields[c]!.type as CsvColumnType] ?? K_STRING
+      if (code < 0) continue
+      if (kind === K_INT && code === INT) this.#strictInt[c] = 1
+      else if (kind === K_FLOAT && code === FLOAT) this.#strictFloat[c] = 1
+      else if (CODE_OF_KIND[kind] !== code) this.#check[c] = code // converting checks the rest
+    }
   }
 
   get capacity(): number {
@@ -99,6 +135,9 @@ export class BatchBuilder {
     const i = this.length
     const cols = this.#cols
     const nulls = this.#nulls
+    const check = this.#check
+    const strictInt = this.#strictInt
+    const strictFloat = this.#strictFloat
     for (let c = 0; c < cols.length; c++) {
       const s = row[c]!
       const col = cols[c]!
@@ -108,19 +147,21 @@ export class BatchBuilder {
         if (col.kind === K_STRING) col.strings.push('')
         continue
       }
+      if (check !== null && check[c]! >= 0 && !fitsInferred(check[c]!, s, this.#comma)) this.#mismatch(c, s)
       switch (col.kind) {
         case K_STRING:
           col.strings.push(s)
           break
         case K_INT: {
-          const k = intKind(s, false)
+          const k = intKind(s, strictInt !== null && strictInt[c] === 1)
           if (k === 1) col.setInt64(i, Number(s))
           else if (k === 2) col.big[i] = BigInt(s)
           else this.#fail(c, s)
           break
         }
         case K_FLOAT: {
-          const v = floatValue(s, false, this.#comma)
+          // guarded and sampled as float64: the strict check and the value in one go
+          const v = strictFloat !== null && strictFloat[c] === 1 ? strictFloatCell(s, this.#comma) : floatValue(s, false, this.#comma)
           if (v === undefined) this.#fail(c, s)
           else col.f64[i] = v
           break
@@ -149,7 +190,12 @@ export class BatchBuilder {
     this.length = i + 1
   }
 
+  #mismatch(c: number, s: string): never {
+    throw new LayoutMismatch(`column ${JSON.stringify(this.fields[c]!.name)}: ${JSON.stringify(s.slice(0, 40))} does not fit the sampled layout`)
+  }
+
   #fail(c: number, s: string): never {
+    if (this.#check !== null) this.#mismatch(c, s)
     const f = this.fields[c]!
     throw new RecordError(`column ${JSON.stringify(f.name)}: ${JSON.stringify(s.slice(0, 40))} is not a valid ${f.type} (the file changed while it was read?)`)
   }

@@ -52,8 +52,13 @@ interface Failure { offset: number; message: string }
 export class CsvScanner {
   /** file offset where the record being delivered starts */
   recordStart = 0
-  /** fields per record, known after the first record */
+  /** fields per record, known after the first record (may be set before `run`) */
   width = -1
+  /**
+   * File offset where parsing stops as at the end of the file (a byte range of a file split
+   * at a record boundary; a boundary that is not one shows as an unclosed quote).
+   */
+  end = Infinity
 
   #failure: Failure | null = null
   #pendingBlank = 0
@@ -67,7 +72,12 @@ export class CsvScanner {
     this.#escape = escape === quote ? null : escape
   }
 
-  async run(handlers: ScanHandlers): Promise<void> {
+  /**
+   * Parse the file. `limitBytes`: stop after the chunk that reaches this file offset (a
+   * sample; the record cut by the stop is not delivered). Returns false when it stopped
+   * before the end of the file.
+   */
+  async run(handlers: ScanHandlers, limitBytes = Infinity): Promise<boolean> {
     const base = this.bomLength
     this.#onRecord = handlers.onRecord
     this.#failure = null
@@ -98,7 +108,10 @@ export class CsvScanner {
 
     const utf8 = new Utf8Checker()
     let bytesRead = 0
-    const stream = createReadStream(this.file, { start: base, highWaterMark: READ_CHUNK_BYTES })
+    const range = Number.isFinite(this.end) ? { end: this.end - 1 } : {}
+    if (this.end <= base) return true
+    const stream = createReadStream(this.file, { start: base, ...range, highWaterMark: READ_CHUNK_BYTES })
+    let stopped = false
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         const body = utf8.check(chunk)
@@ -112,7 +125,9 @@ export class CsvScanner {
         if (this.#failure) break
         bytesRead += chunk.length
         await handlers.onChunk?.(base + bytesRead)
+        if (base + bytesRead >= limitBytes) { stopped = true; break }
       }
+      if (stopped) return false
       if (!this.#failure) {
         if (!utf8.finish()) this.#failure = utf8Failure(base + bytesRead - utf8.carried)
       }
@@ -122,6 +137,7 @@ export class CsvScanner {
     }
     const failure = this.#failure as Failure | null
     if (failure) throw invalidFile(`line ${await lineAt(this.file, failure.offset)}: ${failure.message}`)
+    return true
   }
 
   /**

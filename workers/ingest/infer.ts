@@ -33,6 +33,10 @@ export interface CsvLayout {
   /** the first data rows, as parsed strings (up to `keepRows`) */
   sampleRows: string[][]
   totalBytes: number
+  /** false: inferred from a sample (the start of the file) only, see inferCsv's sampleBytes */
+  complete: boolean
+  /** per column, the inference lattice code (values.ts) behind the layout */
+  codes: Uint8Array
 }
 
 /** A forced type to check on one column under one header hypothesis. */
@@ -86,18 +90,24 @@ export function textOptions(options: CsvOptions): TextOptions {
  * `source`: the file already opened with openCsvSource (the caller cleans it up); absent, it
  * is opened and cleaned up here.
  */
-export async function inferCsv(file: string, options: CsvOptions, keepRows: number, progress?: ProgressReporter, source?: CsvSource): Promise<CsvLayout> {
+export async function inferCsv(
+  file: string, options: CsvOptions, keepRows: number, progress?: ProgressReporter, source?: CsvSource, sampleBytes = Infinity,
+): Promise<CsvLayout> {
   const text = textOptions(options)
-  if (source) return inferSource(source, text, options, keepRows, progress)
+  if (source) return inferSource(source, text, options, keepRows, progress, sampleBytes)
   const own = await openCsvSource(file, text.encoding)
   try {
-    return await inferSource(own, text, options, keepRows, progress)
+    return await inferSource(own, text, options, keepRows, progress, sampleBytes)
   } finally {
     await own.cleanup()
   }
 }
 
-async function inferSource(source: CsvSource, text: TextOptions, options: CsvOptions, keepRows: number, progress?: ProgressReporter): Promise<CsvLayout> {
+/**
+ * `sampleBytes`: read only about this many bytes (whole records) and infer from them; the
+ * layout then says `complete: false` unless that reached the end of the file.
+ */
+async function inferSource(source: CsvSource, text: TextOptions, options: CsvOptions, keepRows: number, progress: ProgressReporter | undefined, sampleBytes: number): Promise<CsvLayout> {
   const file = source.path
   const comma = text.decimal === ','
   const nullSet = text.nullValues.length === 1 && text.nullValues[0] === '' ? null : new Set(text.nullValues)
@@ -193,7 +203,7 @@ async function inferSource(source: CsvSource, text: TextOptions, options: CsvOpt
   const names = (): string[] => (header ? headerNames! : plainNames!).names
 
   progress?.start('inferring', totalBytes)
-  await scanner.run({ onRecord, onChunk: (bytesRead) => progress?.update(bytesRead, records) })
+  const complete = await scanner.run({ onRecord, onChunk: (bytesRead) => progress?.update(bytesRead, records) }, sampleBytes)
   if (records === 0) throw invalidFile('line 1: the file is empty')
 
   const first = row1 as unknown as string[]
@@ -238,6 +248,8 @@ async function inferSource(source: CsvSource, text: TextOptions, options: CsvOpt
     warnings: [...source.warnings, ...warnings],
     sampleRows: kept,
     totalBytes,
+    complete,
+    codes: types,
   }
 }
 

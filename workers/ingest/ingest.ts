@@ -1,37 +1,34 @@
 /**
- * The csv-ingest task: pass 1 infers the layout (infer.ts), pass 2 parses the file again into
- * typed chunks (a full chunk is one row group) and writes Parquet part files of
- * `targetRowsPerFile` rows with their Delta stats. Memory stays bounded: one chunk of rows in
- * JS (at most 128 Ki rows or 64 MiB of CSV), one row group being encoded in wasm.
- * Runs in worker threads. On failure every file it wrote is deleted.
+ * The csv-ingest task. The layout (dialect, header, types) is inferred from a sample (the
+ * first DEFAULT_SAMPLE_BYTES); the file is then written in one pass that holds every cell to
+ * the sampled types, split into two byte ranges written by two threads when it is large
+ * (ingest-split.ts). Any surprise (a cell that would widen a column, any 422) drops that
+ * attempt and the exact way runs: inference over every row (infer.ts), then a second pass
+ * that writes (write-pass.ts). Runs in worker threads. On failure every file written is deleted.
  */
-import type { Batch } from '../../proto/batch.js'
-import { invalidParameter } from '../../proto/errors.js'
-import type { CsvIngestResult, CsvIngestTask, IngestedFile } from '../../proto/ingest.js'
-import { BatchBuilder } from './columns.js'
-import { CsvScanner } from './csv-source.js'
+import { SluiceError, invalidParameter } from '../../proto/errors.js'
+import type { CsvIngestResult, CsvIngestTask } from '../../proto/ingest.js'
+import { LayoutMismatch } from './columns.js'
 import { openCsvSource, type CsvSource } from './encoding.js'
-import { inferCsv, textOf, textOptions } from './infer.js'
-import { DEFAULT_ROW_GROUP_ROWS, ParquetPartWriter } from './parquet-write.js'
+import { inferCsv, textOptions, type CsvLayout } from './infer.js'
+import { findSplit, writeSplit } from './ingest-split.js'
 import { ProgressReporter } from './progress.js'
-import { DeltaStats } from './stats.js'
+import { writePass, type IngestTuning } from './write-pass.js'
 
+export { MAX_CHUNK_CSV_BYTES, type IngestTuning } from './write-pass.js'
 export const DEFAULT_TARGET_ROWS_PER_FILE = 1_000_000
-/** A chunk also ends after this many bytes of CSV, so that wide rows stay bounded in JS. */
-export const MAX_CHUNK_CSV_BYTES = 64 * 1024 * 1024
+/**
+ * Bytes of CSV the layout is first inferred from (env CSV_INFER_SAMPLE_BYTES; 0: always two
+ * passes). The file is then written in one pass that checks every cell against the sampled
+ * types; a cell that would widen a column (or any 422) drops that attempt and the file is
+ * ingested the exact way, inference over every row first, so the result never differs.
+ */
+export const DEFAULT_SAMPLE_BYTES = 4 * 1024 * 1024
 
-export interface IngestTuning {
-  /** rows per chunk and row group (default 128 Ki) */
-  rowGroupRows?: number
-  /** CSV bytes per chunk at most (default MAX_CHUNK_CSV_BYTES) */
-  maxChunkBytes?: number
-  /** encoded bytes per row group at most (default DEFAULT_ROW_GROUP_BYTES) */
-  rowGroupBytes?: number
-}
-
-interface OpenFile {
-  writer: ParquetPartWriter
-  stats: DeltaStats
+function sampleBytes(tuning: IngestTuning): number {
+  if (tuning.sampleBytes !== undefined) return tuning.sampleBytes
+  const env = Number(process.env.CSV_INFER_SAMPLE_BYTES)
+  return process.env.CSV_INFER_SAMPLE_BYTES !== undefined && Number.isFinite(env) && env >= 0 ? env : DEFAULT_SAMPLE_BYTES
 }
 
 /**
@@ -54,73 +51,34 @@ export async function ingestCsv(task: CsvIngestTask, tuning: IngestTuning = {}):
 }
 
 async function ingestSource(task: CsvIngestTask, source: CsvSource, tuning: IngestTuning, target: number, progress?: ProgressReporter): Promise<CsvIngestResult> {
-  const rowGroupRows = Math.min(tuning.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS, target)
-  const maxChunkBytes = tuning.maxChunkBytes ?? MAX_CHUNK_CSV_BYTES
-  const layout = await inferCsv(task.file, task.options ?? {}, 0, progress, source)
-  const { fields, dialect } = layout
-
-  const files: IngestedFile[] = []
-  const written: ParquetPartWriter[] = []
-  let open: OpenFile | null = null
-  /** full chunks waiting to be written; `last` closes the current file */
-  const queue: { batch: Batch; last: boolean }[] = []
-  let rowsInFile = 0 // rows assigned to the current file, including queued chunks
-  const builder = new BatchBuilder(fields, Math.min(rowGroupRows, target), textOf(dialect))
-
-  const nextCapacity = (): number => Math.min(rowGroupRows, target - rowsInFile)
-  let chunkStart = layout.bomLength
-  const cutChunk = (): void => {
-    chunkStart = scanner.recordStart
-    rowsInFile += builder.length
-    const last = rowsInFile >= target
-    if (last) rowsInFile = 0
-    queue.push({ batch: builder.finish(nextCapacity()), last })
-  }
-  const flush = async (): Promise<void> => {
-    while (queue.length > 0) {
-      const { batch, last } = queue.shift()!
-      if (!open) {
-        const writer = await ParquetPartWriter.create(task.outDir, files.length, { rows: rowGroupRows, bytes: tuning.rowGroupBytes })
-        written.push(writer)
-        open = { writer, stats: new DeltaStats(fields) }
-      }
-      open.stats.add(batch)
-      await open.writer.write(batch)
-      if (last) await closeFile()
+  const options = task.options ?? {}
+  const sample = sampleBytes(tuning)
+  if (sample > 0) {
+    try {
+      const layout = await inferCsv(task.file, options, 0, progress, source, sample)
+      if (layout.complete) return await writePass(task, layout, null, tuning, target, progress)
+      const guard = guardCodes(layout, options)
+      const split = await findSplit(layout, tuning)
+      if (split !== null) return await writeSplit(task, layout, guard, tuning, target, split, progress)
+      return await writePass(task, layout, guard, tuning, target, progress)
+    } catch (err) {
+      // the exact way below gives the answer (or the error) the file really calls for
+      if (!(err instanceof LayoutMismatch) && !(err instanceof SluiceError && err.status === 422)) throw err
     }
   }
-  const closeFile = async (): Promise<void> => {
-    if (!open) return
-    const f = await open.writer.close()
-    files.push({ name: f.name, size: f.size, numRecords: f.numRecords, stats: open.stats.toJSON() })
-    open = null
-  }
-
-  let records = 0
-  let rows = 0
-  const skipFirst = dialect.header
-  const scanner = new CsvScanner(layout.path, dialect.delimiter, layout.bomLength, dialect.quote, dialect.escape)
-  progress?.start('writing', layout.totalBytes)
-  try {
-    await scanner.run({
-      onRecord: (fieldsOfRow) => {
-        if (records++ === 0 && skipFirst) return
-        builder.append(fieldsOfRow)
-        rows++
-        if (builder.length === builder.capacity || scanner.recordStart - chunkStart > maxChunkBytes) cutChunk()
-      },
-      onChunk: async (bytesRead) => {
-        await flush()
-        progress?.update(bytesRead, rows)
-      },
-    })
-    if (builder.length > 0) cutChunk()
-    if (queue.length > 0) queue[queue.length - 1]!.last = true
-    await flush()
-    await closeFile()
-  } catch (err) {
-    await Promise.all(written.map((w) => w.abort()))
-    throw err
-  }
-  return { dialect, fields, rowCount: rows, warnings: layout.warnings, files }
+  const layout = await inferCsv(task.file, options, 0, progress, source)
+  return writePass(task, layout, null, tuning, target, progress)
 }
+
+/**
+ * The lattice codes a one-pass ingest must hold every cell to: all of them, except when the
+ * header is given and types are not inferred (then only the forced types, which converting
+ * checks). Checking a forced column too is merely conservative: a miss costs a fallback.
+ */
+function guardCodes(layout: CsvLayout, options: CsvIngestTask['options'] & object): Int8Array {
+  const codes = Int8Array.from(layout.codes)
+  const headerGiven = options.header !== undefined && options.header !== null
+  if (headerGiven && !layout.dialect.infer_types) codes.fill(-1)
+  return codes
+}
+

@@ -30,6 +30,33 @@ export interface RowGroupLimits {
   rows?: number
   /** buffered bytes per row group (default DEFAULT_ROW_GROUP_BYTES) */
   bytes?: number
+  /**
+   * columns written without dictionary encoding (see highCardinalityColumns): a dictionary
+   * the encoder fills and then abandons costs time and bytes (~25% of a row group's encode).
+   */
+  noDictionary?: string[]
+}
+
+/** Values looked at per column by highCardinalityColumns. */
+const DICTIONARY_PROBE = 8192
+
+/**
+ * Names of the columns of `batch` (the first of a file) whose first DICTIONARY_PROBE values
+ * are more than a quarter distinct: a dictionary would not pay for itself. Booleans never
+ * use one anyway; a column that turns repetitive later only loses some compression.
+ */
+export function highCardinalityColumns(batch: Batch): string[] {
+  const n = Math.min(batch.length, DICTIONARY_PROBE)
+  if (n < 1024) return []
+  const out: string[] = []
+  for (const col of batch.columns) {
+    if (col.type === 'boolean') continue
+    const v = col.values as ArrayLike<unknown>
+    const seen = new Set<unknown>()
+    for (let i = 0; i < n; i++) if (!col.nulls || !col.nulls[i]) seen.add(v[i])
+    if (seen.size * 4 > n) out.push(col.name)
+  }
+  return out
 }
 
 interface Codec {
@@ -53,12 +80,14 @@ export function parquetCodec(): Codec {
 }
 
 function writerProperties(limits: RowGroupLimits): pq.WriterProperties {
-  return new pq.WriterPropertiesBuilder()
+  let b = new pq.WriterPropertiesBuilder()
     .setCompression(parquetCodec().compression)
     .setMaxRowGroupSize(limits.rows ?? DEFAULT_ROW_GROUP_ROWS)
     .setMaxRowGroupBytes(limits.bytes ?? DEFAULT_ROW_GROUP_BYTES)
     .setCreatedBy('sluice (parquet-wasm 0.8.0)')
-    .build()
+  // a flat column's path is its name; a name with a dot would be read as a nested path
+  for (const name of limits.noDictionary ?? []) if (!name.includes('.')) b = b.setColumnDictionaryEnabled(name, false)
+  return b.build()
 }
 
 function toWasmTable(batch: Batch): pq.Table {

@@ -24,6 +24,11 @@ export class ProgressReporter {
     if (Date.now() - this.#lastMs >= PROGRESS_INTERVAL_MS) this.#post(bytesRead, rowsParsed)
   }
 
+  /** The last message of a phase, not throttled. */
+  done(bytesRead: number, rowsParsed: number): void {
+    this.#post(bytesRead, rowsParsed)
+  }
+
   #post(bytesRead: number, rowsParsed: number): void {
     this.#lastMs = Date.now()
     const msg: IngestProgress = { phase: this.#phase, bytesRead, totalBytes: this.#totalBytes, rowsParsed }

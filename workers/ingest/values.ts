@@ -115,6 +115,17 @@ export function isStrictFloatCell(s: string, comma = false): boolean {
   return floatValue(s, true, comma) !== undefined
 }
 
+/**
+ * The value of a cell of an inferred float64 column (what isStrictFloatCell accepts), or
+ * undefined: one strict parse instead of a check and a lenient parse.
+ */
+export function strictFloatCell(s: string, comma = false): number | undefined {
+  const k = intKind(s, true)
+  if (k === 1) return Number(s)
+  if (k === 2 || isIntegerText(s)) return undefined
+  return floatValue(s, true, comma)
+}
+
 /** `[+-]?digits` (any length, leading zeros allowed). */
 function isIntegerText(s: string): boolean {
   const n = s.length
