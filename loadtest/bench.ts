@@ -1,10 +1,20 @@
 /**
- * `npm run bench [-- --rows N --stream-rows N --quick]`: Sluice against a baseline in the
- * same run, printed as a table with ratios and written to loadtest/results/latest.json.
+ * `npm run bench [-- --rows N --reps N --only upload,groupby --quick --out DIR]`: the six
+ * scenarios of issue 9, each Sluice (a real server process over loopback HTTP) against its
+ * baseline in the same run, alternating, medians of `reps` repetitions, ratio, target, met:
  *
- *   upload     CSV → Delta over HTTP (MB/s)       vs DuckDB COPY read_csv → Parquet (MB/s)
- *   group-by   explore group-by + filter (ms)      vs DuckDB on the very same Parquet files
- *   stream     NDJSON of every row: rows/s and the server's RSS growth over idle (no baseline yet)
+ *   1 upload       CSV upload → Delta (MB/s)               vs DuckDB COPY read_csv → Parquet
+ *   2 groupby      explore group-by + filter, new filter    vs DuckDB on the same Parquet files
+ *   3 pg-stream    PostgreSQL table whole as NDJSON/Arrow   vs psql \copy (SELECT ...) TO STDOUT
+ *   4 profile      /profile of every column                 vs DuckDB SUMMARIZE
+ *   5 concurrency  small explore answer, 64 connections     vs uWS hello-world (and node:http)
+ *   6 memory       RSS growth streaming 5 M rows; 100 clients with disconnects; leak check
+ *
+ * Prints a Markdown table; writes JSON + an SVG chart to loadtest/results/latest.{json,svg}.
+ * `--quick` (CI smoke: small N, 2 reps, short loads) writes to <os.tmpdir()>/sluice-bench-quick/
+ * quick.{json,svg} so it never overwrites the real figures; `--out DIR` overrides the folder.
+ * PostgreSQL: DATABASE_URL, else 127.0.0.1:5432/test, else an embedded server (loadtest/bench/pg.ts).
+ * `--cpu-prof DIR` runs the server under `node --cpu-prof` (where the time goes when a target is missed).
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -13,89 +23,90 @@ import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { writeBenchCsv } from './generate.js'
-import { startBenchServer, type BenchServer } from './server.js'
+import { startBenchServer } from './server.js'
+import { SCENARIOS, uploadCsv, type BenchContext, type ScenarioId, type ScenarioResult } from './bench/common.js'
+import { benchPostgres, type BenchPostgres } from './bench/pg.js'
+import { uploadScenario } from './bench/upload.js'
+import { groupbyScenario } from './bench/groupby.js'
+import { pgStreamScenario } from './bench/pg-stream.js'
+import { profileScenario } from './bench/profile.js'
+import { concurrencyScenario } from './bench/concurrency.js'
+import { memoryScenario } from './bench/memory.js'
+import { machine, table, writeReport, type BenchReport } from './bench/report.js'
 
-const { values } = parseArgs({ options: { rows: { type: 'string' }, 'stream-rows': { type: 'string' }, quick: { type: 'boolean', default: false }, reps: { type: 'string' } } })
-const ROWS = Number(values.rows ?? (values.quick ? 20_000 : 1_000_000))
-const STREAM_ROWS = Number(values['stream-rows'] ?? (values.quick ? 50_000 : 5_000_000))
-const REPS = Number(values.reps ?? (values.quick ? 2 : 5))
-const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'loadtest', 'results')
+const { values } = parseArgs({ options: {
+  rows: { type: 'string' }, reps: { type: 'string' }, only: { type: 'string' }, quick: { type: 'boolean', default: false },
+  out: { type: 'string' }, 'stream-rows': { type: 'string' }, 'cpu-prof': { type: 'string' },
+} })
+const QUICK = values.quick!
+const ROWS = Number(values.rows ?? (QUICK ? 20_000 : 10_000_000))
+const REPS = Number(values.reps ?? (QUICK ? 2 : 3))
+const STREAM_ROWS = Math.min(ROWS, Number(values['stream-rows'] ?? 5_000_000))
+const ONLY = (values.only?.split(',').map((x) => x.trim()).filter(Boolean) ?? [...SCENARIOS]) as ScenarioId[]
+for (const o of ONLY) if (!SCENARIOS.includes(o)) throw new Error(`--only: unknown scenario "${o}"; use ${SCENARIOS.join(', ')}`)
+if (!(ROWS > 0 && REPS > 0)) throw new Error('--rows and --reps must be positive numbers')
+const OUT = values.out ? path.resolve(values.out)
+  : QUICK ? path.join(os.tmpdir(), 'sluice-bench-quick')
+    : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'loadtest', 'results')
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const mb = (bytes: number) => bytes / 2 ** 20
-
-async function upload(s: BenchServer, name: string, file: string): Promise<{ id: string; seconds: number }> {
-  const form = new FormData()
-  form.set('name', name)
-  form.set('file', await fs.openAsBlob(file), path.basename(file))
-  const t0 = performance.now()
-  const r = await fetch(`${s.url}/api/datasets/file/upload`, { method: 'POST', body: form, headers: { authorization: `Bearer ${s.token}` } })
-  const body = (await r.json()) as { id: string }
-  if (r.status !== 201) throw new Error(`upload failed: ${r.status} ${JSON.stringify(body)}`)
-  return { id: body.id, seconds: (performance.now() - t0) / 1000 }
+const RUNNERS: Record<ScenarioId, (ctx: BenchContext) => Promise<ScenarioResult>> = {
+  upload: uploadScenario, groupby: groupbyScenario, 'pg-stream': pgStreamScenario,
+  profile: profileScenario, concurrency: concurrencyScenario, memory: memoryScenario,
 }
+const log = (m: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`)
 
-async function timed(s: BenchServer, p: string): Promise<{ ms: number; bytes: number }> {
-  const t0 = performance.now()
-  const r = await fetch(s.url + p, { headers: { authorization: `Bearer ${s.token}` } })
-  const buf = await r.arrayBuffer()
-  if (r.status !== 200) throw new Error(`${p}: ${r.status} ${Buffer.from(buf).toString()}`)
-  return { ms: performance.now() - t0, bytes: buf.byteLength }
-}
-
-async function main() {
+async function main(): Promise<number> {
+  const started = performance.now()
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'))
-  const dataDir = path.join(work, 'data')
   const csv = path.join(work, 'bench.csv')
-  const streamCsv = path.join(work, 'stream.csv')
-  console.log(`generating ${ROWS} rows (+ ${STREAM_ROWS} for streaming) in ${work}`)
+  log(`generating ${ROWS} rows in ${csv}`)
   const csvBytes = await writeBenchCsv(csv, ROWS)
-  await writeBenchCsv(streamCsv, STREAM_ROWS, 11)
-  const s = await startBenchServer(dataDir, { MAX_UPLOAD_BYTES: String(4 * 2 ** 30) })
-  const duck = await (await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', threads: String(os.availableParallelism()) })).connect()
-  const results: { scenario: string; sluice: number; baseline: number | null; unit: string; ratio: number | null; note: string }[] = []
+  // the 10 M-row CSV is about 1 GB: far over the default upload limit
+  // --cpu-prof DIR: the server writes .cpuprofile files (main thread and workers) there when it stops
+  const prof: Record<string, string> = values['cpu-prof'] ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(values['cpu-prof'])}`.trim() } : {}
+  const server = await startBenchServer(path.join(work, 'data'), { MAX_UPLOAD_BYTES: String(Math.max(4 * 2 ** 30, csvBytes * 2)), ...prof })
+  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', threads: String(os.availableParallelism()) })
+  const duck = await instance.connect()
+  const needPg = ONLY.includes('pg-stream') || ONLY.includes('memory')
+  const results: ScenarioResult[] = []
+  const report = (): BenchReport => ({
+    date: new Date().toISOString(), machine: machine(),
+    options: { rows: ROWS, stream_rows: STREAM_ROWS, reps: REPS, quick: QUICK, only: ONLY },
+    seconds: (performance.now() - started) / 1000, scenarios: results,
+  })
+  let pg: BenchPostgres | null = null
   try {
-    // 1. upload
-    const up = await upload(s, 'bench', csv)
-    const t0 = performance.now()
-    await duck.run(`COPY (FROM read_csv('${csv}')) TO '${path.join(work, 'duck.parquet')}' (FORMAT parquet)`)
-    const duckSeconds = (performance.now() - t0) / 1000
-    const sluiceMbs = mb(csvBytes) / up.seconds
-    const duckMbs = mb(csvBytes) / duckSeconds
-    results.push({ scenario: `upload ${mb(csvBytes).toFixed(0)} MB CSV`, sluice: sluiceMbs, baseline: duckMbs, unit: 'MB/s', ratio: sluiceMbs / duckMbs, note: 'higher is better; ratio = Sluice / DuckDB' })
-
-    // 2. group-by with a filter, repeated with new filter values
-    const files = path.join(dataDir, 'tables', up.id, '*.parquet')
-    const statuses = ['paid', 'new', 'shipped', 'returned', 'cancelled']
-    const sluiceMs: number[] = []
-    const duckMs: number[] = []
-    for (let i = 0; i < REPS; i++) {
-      const st = statuses[i % statuses.length]
-      sluiceMs.push((await timed(s, `/api/datasets/bench/explore?select=region,n:count(),revenue:amount.sum(),q:qty.avg()&group=region&status=eq.${st}`)).ms)
-      const d0 = performance.now()
-      await duck.runAndReadAll(`SELECT region, count(*), sum(amount), avg(qty) FROM read_parquet('${files}') WHERE status = '${st}' GROUP BY region`)
-      duckMs.push(performance.now() - d0)
+    pg = needPg ? await benchPostgres(csv, ROWS, QUICK, log) : null
+    if (pg && !pg.psql) log('psql not found: scenario 3 has no baseline')
+    log(`uploading the dataset the read scenarios use (${(csvBytes / 2 ** 20).toFixed(0)} MB)`)
+    const up = await uploadCsv(server, 'bench', csv)
+    const ctx: BenchContext = { server, duck, work, csv, csvBytes, rows: ROWS, streamRows: STREAM_ROWS, reps: REPS, quick: QUICK, dataset: { name: 'bench', id: up.id }, pg }
+    for (const id of SCENARIOS) {
+      if (!ONLY.includes(id)) continue
+      log(`scenario ${id}`)
+      try {
+        const r = await RUNNERS[id](ctx)
+        results.push(r)
+        log(`  ${r.name}: Sluice ${r.sluice.toFixed(2)} ${r.unit}, baseline ${r.baseline?.toFixed(2) ?? '–'}, ratio ${r.ratio?.toFixed(2) ?? '–'}, met ${r.met}`)
+      } catch (err) {
+        log(`  ${id} FAILED: ${(err as Error).stack ?? err}`)
+        results.push({ id, name: id, sluice: NaN, baseline: null, unit: '', ratio: null, target: { on: 'ratio', op: '>=', value: 1 }, met: null, note: '', reps: 0, samples: { sluice: [], baseline: [] }, extra: {}, error: String((err as Error).message ?? err) })
+      }
+      // written after every scenario, so an interrupted run keeps what it measured
+      writeReport(report(), OUT, QUICK ? 'quick' : 'latest')
     }
-    results.push({ scenario: `group-by ${ROWS} rows (median of ${REPS})`, sluice: median(sluiceMs), baseline: median(duckMs), unit: 'ms', ratio: median(sluiceMs) / median(duckMs), note: 'lower is better; ratio = Sluice / DuckDB' })
-
-    // 3. stream every row as NDJSON; sample RSS
-    await upload(s, 'stream', streamCsv)
-    await Promise.all([1, 2].map(() => timed(s, '/api/datasets/stream/explore?limit=10')))
-    const idle = s.rss()
-    let peak = idle
-    const timer = setInterval(() => { peak = Math.max(peak, s.rss()) }, 50)
-    const st = await timed(s, '/api/datasets/stream/explore?format=ndjson')
-    clearInterval(timer)
-    results.push({ scenario: `stream ${STREAM_ROWS} rows NDJSON`, sluice: STREAM_ROWS / (st.ms / 1000), baseline: null, unit: 'rows/s', ratio: null, note: `${mb(st.bytes).toFixed(0)} MB body` })
-    results.push({ scenario: `RSS growth while streaming ${STREAM_ROWS} rows`, sluice: mb(peak - idle), baseline: null, unit: 'MB', ratio: null, note: `idle ${mb(idle).toFixed(0)} MB, peak ${mb(peak).toFixed(0)} MB` })
   } finally {
-    await s.stop()
+    duck.closeSync()
+    instance.closeSync()
+    await server.stop()
+    await pg?.close().catch((err) => log(`closing PostgreSQL: ${err}`))
     fs.rmSync(work, { recursive: true, force: true })
   }
-  console.log('\n| scenario | Sluice | baseline | unit | ratio | note |\n|---|---|---|---|---|---|')
-  for (const r of results) console.log(`| ${r.scenario} | ${r.sluice.toFixed(1)} | ${r.baseline?.toFixed(1) ?? '–'} | ${r.unit} | ${r.ratio?.toFixed(2) ?? '–'} | ${r.note} |`)
-  fs.mkdirSync(RESULTS, { recursive: true })
-  fs.writeFileSync(path.join(RESULTS, 'latest.json'), JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version, mem_gb: Math.round(os.totalmem() / 2 ** 30) }, rows: ROWS, results }, null, 2) + '\n')
+  const final = report()
+  console.log('\n' + table(final) + '\n')
+  const files = writeReport(final, OUT, QUICK ? 'quick' : 'latest')
+  log(`wrote ${files.json} and ${files.svg} (${final.seconds.toFixed(0)} s)`)
+  return results.some((r) => r.error) ? 1 : 0
 }
 
-main().catch((err) => { console.error(err); process.exit(1) })
+main().then((code) => process.exit(code), (err) => { console.error(err); process.exit(1) })

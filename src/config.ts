@@ -18,6 +18,8 @@ export interface Config {
   jwtAudience: string | null
   authzMode: 'legacy' | 'grants'
   workerThreads: number
+  /** WORKER_QUEUE: tasks that may wait for a worker slot before requests get 503 overloaded */
+  workerQueue: number
   logLevel: string
   /** test-only: pause points for crash tests (never set in production) */
   testHooks: boolean
@@ -29,6 +31,12 @@ export interface Config {
   refreshTickMs: number
   /** PROFILE_SAMPLE_ROWS: connector datasets estimated above this many rows are profiled on a sample of about this many */
   profileSampleRows: number
+  /** RESULT_CACHE_BYTES: byte budget of the explore result cache (src/http/result-cache.ts); 0 turns it off */
+  resultCacheBytes: number
+  /** RESULT_CACHE_MAX_ENTRY_BYTES: larger results are streamed but never cached */
+  resultCacheMaxEntryBytes: number
+  /** SNAPSHOT_FRESHNESS_MS: how long a table's latest version is trusted without looking at its log (src/lakehouse/snapshot-cache.ts) */
+  snapshotFreshnessMs: number
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -74,11 +82,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: strVar(env, 'JWT_AUDIENCE'),
     authzMode: authz,
     workerThreads: intVar(env, 'WORKER_THREADS', Math.max(2, os.availableParallelism()), 1),
+    workerQueue: intVar(env, 'WORKER_QUEUE', 512, 0),
     logLevel: env.LOG_LEVEL ?? 'info',
     testHooks: env.SLUICE_TEST_HOOKS === '1',
     secretsKey: secretsKeyVar(env),
     connectorsFile: strVar(env, 'CONNECTORS_FILE') && path.resolve(env.CONNECTORS_FILE!),
     refreshTickMs: intVar(env, 'REFRESH_TICK_MS', 30_000, 50),
     profileSampleRows: intVar(env, 'PROFILE_SAMPLE_ROWS', 1_000_000, 1),
+    resultCacheBytes: intVar(env, 'RESULT_CACHE_BYTES', 64 * 1024 * 1024),
+    resultCacheMaxEntryBytes: intVar(env, 'RESULT_CACHE_MAX_ENTRY_BYTES', 1024 * 1024),
+    snapshotFreshnessMs: intVar(env, 'SNAPSHOT_FRESHNESS_MS', 1000),
   }
 }

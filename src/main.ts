@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const pool = new WorkerPool(config.workerThreads)
+  const pool = new WorkerPool(config.workerThreads, config.workerQueue)
   // Delta checkpoints are Parquet: written and read in workers, not on the serving thread.
   configureCheckpoints((tablePath, version) =>
     pool.run<CheckpointResult>(WORKERS.checkpoint, { kind: 'delta-checkpoint', tablePath, version } satisfies CheckpointTask))

@@ -4,11 +4,12 @@
  */
 import { Piscina } from 'piscina'
 import { fileURLToPath } from 'node:url'
-import { SluiceError, type TaskResult } from '../proto/errors.js'
+import { SluiceError, fromTaskFailure, type TaskResult } from '../proto/errors.js'
 
 /** Task modules, resolved next to this file in the build output (dist/workers/*.js). */
 export const WORKERS = {
   scan: fileURLToPath(new URL('../workers/scan.js', import.meta.url)),
+  scanPart: fileURLToPath(new URL('../workers/scan-part.js', import.meta.url)),
   ingestCsv: fileURLToPath(new URL('../workers/ingest-csv.js', import.meta.url)),
   ingestParquet: fileURLToPath(new URL('../workers/ingest-parquet.js', import.meta.url)),
   ingestXlsx: fileURLToPath(new URL('../workers/ingest-xlsx.js', import.meta.url)),
@@ -17,6 +18,7 @@ export const WORKERS = {
   checkpoint: fileURLToPath(new URL('../workers/checkpoint.js', import.meta.url)),
   pgScan: fileURLToPath(new URL('../workers/pg-scan.js', import.meta.url)),
   bqScan: fileURLToPath(new URL('../workers/bq-scan.js', import.meta.url)),
+  bqImport: fileURLToPath(new URL('../workers/bq-import.js', import.meta.url)),
   pgImport: fileURLToPath(new URL('../workers/pg-import.js', import.meta.url)),
   profileScan: fileURLToPath(new URL('../workers/profile-scan.js', import.meta.url)),
   profileFinish: fileURLToPath(new URL('../workers/profile-finish.js', import.meta.url)),
@@ -35,18 +37,28 @@ export const TASKS_PER_WORKER = 8
 export class WorkerPool {
   readonly #pool: Piscina
 
-  constructor(threads: number) {
+  /**
+   * `maxQueue`: tasks waiting for a slot. Streaming tasks hold their slot for a whole
+   * response, so a burst of 100 dashboard streams must wait its turn rather than be refused
+   * (piscina's 'auto' is threads², 4 here); beyond this many, 503 overloaded.
+   */
+  constructor(threads: number, maxQueue = 512) {
     this.#pool = new Piscina({
       minThreads: Math.min(threads, 2),
       maxThreads: threads,
       idleTimeout: 60_000,
-      // Queue instead of failing when every worker is busy; requests wait their turn.
-      maxQueue: 'auto',
+      maxQueue,
       concurrentTasksPerWorker: TASKS_PER_WORKER,
     })
   }
 
   get threads(): number { return this.#pool.threads.length }
+
+  /** Tasks in flight (a streaming task counts until its stream ends): GET /healthz?detail=1, the benchmark's leak check. */
+  #running = 0
+  get stats(): { threads: number; queued: number; running: number } {
+    return { threads: this.#pool.threads.length, queued: this.#pool.queueSize, running: this.#running }
+  }
 
   /**
    * Runs a task module and unwraps its TaskResult: a failure returned as data becomes a
@@ -54,15 +66,18 @@ export class WorkerPool {
    */
   async run<T>(filename: string, task: unknown, opts: { signal?: AbortSignal; transferList?: (ArrayBuffer | import('node:worker_threads').MessagePort)[] } = {}): Promise<T> {
     let result: TaskResult<T>
+    this.#running++
     try {
       result = await this.#pool.run(task, { filename, signal: opts.signal, transferList: opts.transferList as never })
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw opts.signal?.reason ?? err
       if ((err as Error).message?.includes('Task queue is at limit')) throw new SluiceError(503, 'overloaded', 'all workers are busy, try again')
       throw err
+    } finally {
+      this.#running--
     }
     if (result.ok) return result.value
-    throw new SluiceError(result.status, result.code, result.message)
+    throw fromTaskFailure(result)
   }
 
   async close(): Promise<void> {
