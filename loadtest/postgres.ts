@@ -1,12 +1,18 @@
 /**
  * `npm run bench:postgres`: a 5,000,000-row, 6-column PostgreSQL table streamed whole through
- * explore as NDJSON and as Arrow, next to `psql \copy (SELECT ...) TO STDOUT` of the same query
- * in the same run (the baseline), with the server's peak RSS; then an import of the table.
+ * explore as NDJSON and as Arrow, next to `psql \copy (SELECT ...) TO '/dev/null'` of the same
+ * query (the baseline), in one run: REPS rounds of psql, NDJSON, Arrow in turn, medians and
+ * ratios (Sluice rows/s ÷ psql rows/s), with the server's RSS; then an import of the table.
  *
- * PostgreSQL: DATABASE_URL, else postgres@127.0.0.1:5432/test. ROWS overrides the row count.
+ * The HTTP client is node:http counting bytes (what psql does with /dev/null: nothing).
+ *
+ * Environment: DATABASE_URL (default postgres@127.0.0.1:5432/test), ROWS (default 5,000,000),
+ * REPS (default 3), SKIP_IMPORT=1 (no import), RESULTS (the JSON file written; default
+ * loadtest/results/postgres-latest.json).
  */
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,6 +20,7 @@ import pg from 'pg'
 import { startBenchServer, type BenchServer } from './server.js'
 
 const ROWS = Number(process.env.ROWS ?? 5_000_000)
+const REPS = Math.max(1, Number(process.env.REPS ?? 3))
 const URL_ = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const TABLE = 'sluice_bench_wide'
 const QUERY = `SELECT id, name, score, at, price, flag FROM public.${TABLE}`
@@ -41,22 +48,31 @@ function psqlCopy(): number {
   return Number(process.hrtime.bigint() - started) / 1e9
 }
 
+interface Drained { seconds: number; bytes: number; peakRss: number; rssMb: number[] }
+
 /** Streams a result to nowhere; samples the server's RSS once a second (flat = bounded memory). */
-async function drain(s: BenchServer, url: string): Promise<{ seconds: number; bytes: number; peakRss: number; rssMb: number[] }> {
+function drain(s: BenchServer, url: string): Promise<Drained> {
   const started = process.hrtime.bigint()
-  const res = await fetch(s.url + url, { headers: { authorization: `Bearer ${s.token}` } })
-  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`)
-  let bytes = 0
   let peakRss = s.rss()
-  let n = 0
   const rssMb: number[] = []
-  const timer = setInterval(() => rssMb.push(Math.round(s.rss() / 1048576)), 1000)
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    bytes += chunk.byteLength
-    if (++n % 64 === 0) peakRss = Math.max(peakRss, s.rss())
-  }
-  clearInterval(timer)
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes, peakRss, rssMb }
+  const timer = setInterval(() => { const r = s.rss(); peakRss = Math.max(peakRss, r); rssMb.push(Math.round(r / 1048576)) }, 1000)
+  return new Promise<Drained>((resolve, reject) => {
+    const req = http.get(s.url + url, { headers: { authorization: `Bearer ${s.token}` } }, (res) => {
+      let bytes = 0
+      if (res.statusCode !== 200) {
+        let body = ''
+        res.setEncoding('utf8').on('data', (c: string) => { body += c }).on('end', () => reject(new Error(`${url}: ${res.statusCode} ${body}`)))
+        return
+      }
+      res.on('data', (c: Buffer) => { bytes += c.length })
+      res.on('error', reject)
+      res.on('end', () => {
+        if (!res.complete) return reject(new Error(`${url}: the stream was cut`))
+        resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes, peakRss: Math.max(peakRss, s.rss()), rssMb })
+      })
+    })
+    req.on('error', reject)
+  }).finally(() => clearInterval(timer))
 }
 
 async function post(s: BenchServer, p: string, body: object): Promise<Record<string, unknown>> {
@@ -64,6 +80,27 @@ async function post(s: BenchServer, p: string, body: object): Promise<Record<str
   const b = await res.json() as Record<string, unknown>
   if (res.status >= 300) throw new Error(`${p}: ${res.status} ${JSON.stringify(b)}`)
   return b
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+async function runImport(s: BenchServer): Promise<{ seconds: number; peakRss: number }> {
+  const started = process.hrtime.bigint()
+  const { job } = await post(s, '/api/datasets/import', { connector_id: 'bench', source_table: `public.${TABLE}`, name: 'wide_copy' }) as { job: { id: string } }
+  let state = 'running'
+  let peakRss = s.rss()
+  while (state === 'running') {
+    await new Promise((r) => setTimeout(r, 200))
+    peakRss = Math.max(peakRss, s.rss())
+    const j = await (await fetch(`${s.url}/api/jobs/${job.id}`, { headers: { authorization: `Bearer ${s.token}` } })).json() as { job: { state: string; error: unknown } }
+    state = j.job.state
+    if (state === 'failed') throw new Error(`import failed: ${JSON.stringify(j.job.error)}`)
+  }
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRss }
 }
 
 async function main() {
@@ -75,39 +112,42 @@ async function main() {
     await post(s, '/api/connectors', { id: 'bench', type: 'postgres', config: { host: u.hostname, port: Number(u.port || 5432), database: u.pathname.slice(1), user: decodeURIComponent(u.username || 'postgres'), ...(u.password ? { password: decodeURIComponent(u.password) } : {}) } })
     await post(s, '/api/datasets', { name: 'wide', connector_id: 'bench', source_table: `public.${TABLE}` })
     const idleRss = s.rss()
-    const copy = psqlCopy()
-    const nd = await drain(s, '/api/datasets/wide/explore?format=ndjson')
-    const arrow = await drain(s, '/api/datasets/wide/explore?format=arrow')
+    const copies: number[] = []
+    const nds: Drained[] = []
+    const arrows: Drained[] = []
     const rate = (sec: number) => Math.round(ROWS / sec)
-    console.log(`rows: ${ROWS}, 6 columns (int8, text, float8, timestamptz, numeric(12,2), bool)`)
+    for (let r = 0; r < REPS; r++) {
+      copies.push(psqlCopy())
+      nds.push(await drain(s, '/api/datasets/wide/explore?format=ndjson'))
+      arrows.push(await drain(s, '/api/datasets/wide/explore?format=arrow'))
+      console.log(`round ${r + 1}/${REPS}: psql ${rate(copies[r]!)}  ndjson ${rate(nds[r]!.seconds)}  arrow ${rate(arrows[r]!.seconds)} rows/s`)
+    }
+    const copy = median(copies)
+    const nd = median(nds.map((d) => d.seconds))
+    const arrow = median(arrows.map((d) => d.seconds))
+    console.log(`rows: ${ROWS}, 6 columns (int8, text, float8, timestamptz, numeric(12,2), bool); median of ${REPS} alternating rounds`)
     console.log(`psql \\copy TO /dev/null   ${copy.toFixed(2)} s  ${rate(copy)} rows/s  (baseline)`)
-    console.log(`explore NDJSON            ${nd.seconds.toFixed(2)} s  ${rate(nd.seconds)} rows/s  ratio ${(copy / nd.seconds).toFixed(2)}  ${(nd.bytes / 1048576).toFixed(0)} MB`)
-    console.log(`explore Arrow             ${arrow.seconds.toFixed(2)} s  ${rate(arrow.seconds)} rows/s  ratio ${(copy / arrow.seconds).toFixed(2)}  ${(arrow.bytes / 1048576).toFixed(0)} MB`)
-    console.log(`server RSS idle ${(idleRss / 1048576).toFixed(0)} MB, peak while streaming ${(Math.max(nd.peakRss, arrow.peakRss) / 1048576).toFixed(0)} MB`)
-    console.log(`  RSS each second, NDJSON (MB): ${nd.rssMb.join(' ')}`)
-    console.log(`  RSS each second, Arrow (MB):  ${arrow.rssMb.join(' ')}`)
+    console.log(`explore NDJSON            ${nd.toFixed(2)} s  ${rate(nd)} rows/s  ratio ${(copy / nd).toFixed(2)}  ${(nds[0]!.bytes / 1048576).toFixed(0)} MB`)
+    console.log(`explore Arrow             ${arrow.toFixed(2)} s  ${rate(arrow)} rows/s  ratio ${(copy / arrow).toFixed(2)}  ${(arrows[0]!.bytes / 1048576).toFixed(0)} MB`)
+    const peak = Math.max(...nds.map((d) => d.peakRss), ...arrows.map((d) => d.peakRss))
+    console.log(`server RSS idle ${(idleRss / 1048576).toFixed(0)} MB, peak while streaming ${(peak / 1048576).toFixed(0)} MB`)
+    console.log(`  RSS each second, NDJSON round 1 (MB): ${nds[0]!.rssMb.join(' ')}`)
+    console.log(`  RSS each second, Arrow round 1 (MB):  ${arrows[0]!.rssMb.join(' ')}`)
 
-    const started = process.hrtime.bigint()
-    const { job } = await post(s, '/api/datasets/import', { connector_id: 'bench', source_table: `public.${TABLE}`, name: 'wide_copy' }) as { job: { id: string } }
-    let state = 'running'
-    let peakImport = s.rss()
-    while (state === 'running') {
-      await new Promise((r) => setTimeout(r, 200))
-      peakImport = Math.max(peakImport, s.rss())
-      const j = await (await fetch(`${s.url}/api/jobs/${job.id}`, { headers: { authorization: `Bearer ${s.token}` } })).json() as { job: { state: string; error: unknown } }
-      state = j.job.state
-      if (state === 'failed') throw new Error(`import failed: ${JSON.stringify(j.job.error)}`)
+    const results: Record<string, unknown> = {
+      at: new Date().toISOString(), rows: ROWS, reps: REPS,
+      psql_copy_rows_per_s: rate(copy), ndjson_rows_per_s: rate(nd), arrow_rows_per_s: rate(arrow),
+      ndjson_vs_psql: copy / nd, arrow_vs_psql: copy / arrow, ndjson_target: 0.67, ndjson_met: copy / nd >= 0.67,
+      runs: { psql_s: copies, ndjson_s: nds.map((d) => d.seconds), arrow_s: arrows.map((d) => d.seconds) },
+      rss_idle_mb: Math.round(idleRss / 1048576), rss_peak_mb: Math.round(peak / 1048576), rss_ndjson_mb: nds[0]!.rssMb, rss_arrow_mb: arrows[0]!.rssMb,
     }
-    const importSec = Number(process.hrtime.bigint() - started) / 1e9
-    console.log(`import                    ${importSec.toFixed(2)} s  ${rate(importSec)} rows/s  ratio vs psql ${(copy / importSec).toFixed(2)}  peak RSS ${(peakImport / 1048576).toFixed(0)} MB`)
-    const results = {
-      at: new Date().toISOString(), rows: ROWS,
-      psql_copy_rows_per_s: rate(copy), ndjson_rows_per_s: rate(nd.seconds), arrow_rows_per_s: rate(arrow.seconds),
-      ndjson_vs_psql: copy / nd.seconds, arrow_vs_psql: copy / arrow.seconds,
-      rss_idle_mb: Math.round(idleRss / 1048576), rss_ndjson_mb: nd.rssMb, rss_arrow_mb: arrow.rssMb,
-      import_rows_per_s: rate(importSec), import_peak_rss_mb: Math.round(peakImport / 1048576),
+    if (process.env.SKIP_IMPORT !== '1') {
+      const imp = await runImport(s)
+      console.log(`import                    ${imp.seconds.toFixed(2)} s  ${rate(imp.seconds)} rows/s  ratio vs psql ${(copy / imp.seconds).toFixed(2)}  peak RSS ${(imp.peakRss / 1048576).toFixed(0)} MB`)
+      results.import_rows_per_s = rate(imp.seconds)
+      results.import_peak_rss_mb = Math.round(imp.peakRss / 1048576)
     }
-    const out = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'loadtest', 'results', 'postgres-latest.json')
+    const out = process.env.RESULTS ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'loadtest', 'results', 'postgres-latest.json')
     fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n')
   } finally {
     await s.stop()

@@ -25,10 +25,13 @@ export class ByteSink {
     this.buf = next
   }
 
-  /** The bytes written since the last take(), as an exactly-sized copy; resets the sink. */
+  /**
+   * The bytes written since the last take(), as an exactly-sized copy with an ArrayBuffer of
+   * its own (transferable without another copy); resets the sink.
+   */
   take(): Uint8Array {
-    const out = new Uint8Array(this.pos)
-    out.set(this.buf.subarray(0, this.pos))
+    const out = Buffer.allocUnsafeSlow(this.pos) // not zero-filled: every byte is copied over
+    this.buf.copy(out, 0, 0, this.pos)
     this.pos = 0
     return out
   }

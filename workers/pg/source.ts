@@ -70,12 +70,32 @@ export async function beginReadOnly(client: pg.Client, settings: Readonly<Record
  */
 export function pgBatches(client: pg.Client, opts: PgSourceOptions): AsyncGenerator<Batch> {
   const batchRows = Math.max(1, Math.floor(opts.batchRows || DEFAULT_BATCH_ROWS))
-  if ((opts.source ?? DEFAULT_SOURCE) === 'copy') {
-    const inlined = inlineParams(opts.sql, opts.params)
-    if (inlined !== null) return copyBatches(client, `COPY (${inlined}) TO STDOUT`, opts.fields, batchRows, opts.timeout)
-    // not safely inlinable: the cursor runs any single statement with bound parameters
-  }
+  const copy = copyStatement(opts)
+  if (copy !== null) return copyBatches(client, copy, opts.fields, batchRows, opts.timeout)
+  // not COPY, or not safely inlinable: the cursor runs any single statement with bound parameters
   return cursorBatches(client, opts, batchRows)
+}
+
+/** The `COPY (...) TO STDOUT` statement of the options, or null when they read through the cursor. */
+export function copyStatement(opts: Pick<PgSourceOptions, 'sql' | 'params' | 'source'>): string | null {
+  if ((opts.source ?? DEFAULT_SOURCE) !== 'copy') return null
+  const inlined = inlineParams(opts.sql, opts.params)
+  return inlined === null ? null : `COPY (${inlined}) TO STDOUT`
+}
+
+/**
+ * The raw bytes of a COPY statement's text output, in the chunks they arrive in (lines may
+ * be split anywhere). Backpressure as for `copyBatches`: nothing is read while the consumer
+ * does not pull.
+ */
+export async function* copyChunks(client: pg.Client, copySql: string, timeout?: StatementTimeout): AsyncGenerator<Buffer> {
+  const stream = client.query(copyStreams.to(copySql))
+  const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
+  for (;;) {
+    const next = timeout ? await timeout.wait(chunks.next()) : await chunks.next()
+    if (next.done) return
+    yield next.value
+  }
 }
 
 interface Cursor {
@@ -109,13 +129,9 @@ async function* cursorBatches(client: pg.Client, opts: PgSourceOptions, batchRow
 async function* copyBatches(
   client: pg.Client, sql: string, fields: readonly DecodeField[], batchRows: number, timeout?: StatementTimeout,
 ): AsyncGenerator<Batch> {
-  const stream = client.query(copyStreams.to(sql))
   const parser = new CopyTextParser(fields.length, batchRows)
-  const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
-  for (;;) {
-    const next = timeout ? await timeout.wait(chunks.next()) : await chunks.next()
-    if (next.done) break
-    parser.push(next.value)
+  for await (const chunk of copyChunks(client, sql, timeout)) {
+    parser.push(chunk)
     for (let cells; (cells = parser.takeBatch()); ) yield decodeColumns(fields, cells.columns, cells.length)
   }
   parser.end()
