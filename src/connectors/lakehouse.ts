@@ -96,6 +96,17 @@ export async function confineTableFiles(ref: TableRef, files: readonly string[])
   if (ref.confineTo) await confineFiles(ref.confineTo, files)
 }
 
+/**
+ * Registered tables: the log and every active file of `version` still resolve inside the org
+ * folder. Cached answers are re-checked with this before they are served, because a file can
+ * be swapped for a link after it was read. Managed tables need no check (no-op).
+ */
+export async function confineTableVersion(ref: TableRef, version: number): Promise<void> {
+  if (!ref.confineTo) return
+  const snapshot = await loadTableSnapshot(ref, { version })
+  await confineFiles(ref.confineTo, snapshot.files.map((f) => f.absolutePath))
+}
+
 /** `422 version_unavailable` always names the earliest available version (the "above latest" message of src/lakehouse does not). */
 function withEarliest(err: unknown): unknown {
   if (!(err instanceof SluiceError) || err.code !== 'version_unavailable') return err

@@ -10,7 +10,7 @@ import { maskSaltOf } from '../../governance/salt.js'
 import { OUTPUT_FORMATS, type Plan, type OutputFormat, type ReadAt } from '../../../proto/plan.js'
 import { SluiceError, invalidParameter } from '../../../proto/errors.js'
 import { parseExploreBody, parseExploreParams } from '../../query/index.js'
-import { exploreTable, loadTableSnapshot, tableKindOf, tableRefOf, type ExploreRequest } from '../../connectors/lakehouse.js'
+import { confineTableVersion, exploreTable, isManagedTable, loadTableSnapshot, tableKindOf, tableRefOf, type ExploreRequest } from '../../connectors/lakehouse.js'
 import { assertVersionFilesPresent } from '../../lakehouse/index.js'
 import { latestVersionHint, rememberLatestVersion, tableGeneration } from '../../lakehouse/snapshot-cache.js'
 import { explorePostgres } from '../../connectors/postgres.js'
@@ -79,6 +79,9 @@ async function runExplore(ctx: RequestContext, s: Services, cur: Current, plan: 
   const hit = cache.get(key)
   const etag = hit?.etag ?? etagOf(key)
   const headers = { ETag: etag, 'Cache-Control': 'private, no-cache' }
+  // A registered table's files may have been swapped for links since the answer was read.
+  const answeredFromCache = hit || (conditional && ifNoneMatchMatches(ctx.header('if-none-match'), etag))
+  if (answeredFromCache && d.kind === 'lakehouse' && !isManagedTable(s.config.dataDir, d)) await confineTableVersion(await tableRefOf(s.config.dataDir, d), at.version)
   if (conditional && ifNoneMatchMatches(ctx.header('if-none-match'), etag)) {
     // Not cached and not the latest version: make sure VACUUM left it readable first.
     if (!hit && at.historical) await assertVersionFilesPresent(await loadTableSnapshot(await tableRefOf(s.config.dataDir, d), { version: at.version }))
