@@ -326,7 +326,7 @@ t.test('params of every scalar type, and the dialect rewrites, run for real', as
            FORMAT_TIMESTAMP('%Y-%m-%d %H:%M', TIMESTAMP '2024-01-03 17:30:00+00') AS fmt,
            SAFE_CAST('x' AS INT64) AS bad, CAST('12' AS INT64) AS good, "double-quoted string" AS dq,
            EXTRACT(DAYOFWEEK FROM DATE '2024-01-07') AS dow,
-           COUNTIF(true) AS ci, DIV(-7, 2) AS dv, IS_NAN(IEEE_DIVIDE(0, 0)) AS nan,
+           COUNTIF(true) AS ci, DIV(-7, 2) AS dv, DIV(10 - 4, 3) AS dv2, IS_NAN(IEEE_DIVIDE(0, 0)) AS nan,
            SPLIT('a,b,c', ',')[OFFSET(1)] AS off1, SPLIT('a,b,c', ',')[SAFE_OFFSET(5)] AS off5,
            FORMAT_TIME('%H:%M', TIME '13:14:15') AS ft`)
   const x = d[0]
@@ -344,6 +344,7 @@ t.test('params of every scalar type, and the dialect rewrites, run for real', as
   t.equal(x.dow, 1, 'DAYOFWEEK: Sunday is 1')
   t.equal(x.ci, 1)
   t.equal(x.dv, -3, 'DIV truncates toward zero')
+  t.equal(x.dv2, 2, 'DIV of an expression divides the whole expression')
   t.equal(x.nan, true)
   t.equal(x.off1, 'b', '[OFFSET(n)] is 0-based')
   t.equal(x.off5, null, '[SAFE_OFFSET(n)] past the end is NULL')

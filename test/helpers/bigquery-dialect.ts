@@ -123,7 +123,7 @@ export const FUNCTIONS: Record<string, FunctionRewrite> = {
   // below 2^53 — enough for test data; real BigQuery's DIV on NUMERIC is exact).
   DIV: {
     bq: 'DIV(a, b)', duck: '(a // b), decimals trunc(a / b)',
-    rewrite: ([a, b]) => `(CASE WHEN typeof(${a}) LIKE 'DECIMAL%' OR typeof(${b}) LIKE 'DECIMAL%' THEN CAST(trunc(CAST(${a} AS DOUBLE) / CAST(${b} AS DOUBLE)) AS HUGEINT) ELSE CAST(${a} // ${b} AS HUGEINT) END)`,
+    rewrite: ([a, b]) => `(CASE WHEN typeof(${a}) LIKE 'DECIMAL%' OR typeof(${b}) LIKE 'DECIMAL%' THEN CAST(trunc(CAST((${a}) AS DOUBLE) / CAST((${b}) AS DOUBLE)) AS HUGEINT) ELSE CAST((${a}) // (${b}) AS HUGEINT) END)`,
   },
   SAFE_DIVIDE: { bq: 'SAFE_DIVIDE(a, b)', duck: 'CASE WHEN b = 0 THEN NULL ELSE a / b END', rewrite: ([a, b]) => `(CASE WHEN (${b}) = 0 THEN NULL ELSE (${a}) / (${b}) END)` },
   IEEE_DIVIDE: { bq: 'IEEE_DIVIDE(a, b)', duck: 'CAST(a AS DOUBLE) / b', rewrite: ([a, b]) => `(CAST(${a} AS DOUBLE) / (${b}))` },
