@@ -12,6 +12,28 @@ import { errorBody, statusLine } from './errors.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/**
+ * Largest body piece written in one cork. uWS 20.x loses data when a chunk written inside
+ * cork() does not fit its 16 KB cork buffer: it flushes the buffer (holding the chunk-size
+ * line) first, and if the socket takes none of it right then, it keeps that line as
+ * backpressure but returns before sending or keeping the chunk's bytes (AsyncSocket::uncork).
+ * The client gets a size line without its bytes, misreads the rest of the body and waits for
+ * bytes that never come. A piece plus its size line that fits the cork buffer is always
+ * either sent or kept (test/stream-stall.test.ts checks the chunk framing of every body).
+ */
+const CORK_PIECE = 16 * 1024 - 64
+
+/**
+ * Runs `fn` from Node's own event loop (an immediate), not from inside a uWS callback.
+ * Resuming a stream straight from onWritable ran the resumed code (the next chunk, the credit
+ * to the worker) inside uWS's writable dispatch, before uWS drains and decides whether to keep
+ * polling the socket; under load streams then stalled for good with bytes still buffered and
+ * no credit posted (test/stream-stall.test.ts: every run before, none after).
+ */
+function afterNative(fn: () => void): void {
+  setImmediate(fn)
+}
+
 export class RequestContext {
   readonly method: string
   readonly path: string
@@ -141,7 +163,11 @@ export class RequestContext {
   async write(chunk: Uint8Array): Promise<void> {
     if (this.finished) throw this.signal.reason ?? new SluiceError(499, 'client_closed', 'response finished')
     let ok = true
-    this.res.cork(() => { ok = this.res.write(chunk) })
+    // One cork per piece that fits uWS's cork buffer: see CORK_PIECE.
+    for (let at = 0; at < chunk.byteLength; at += CORK_PIECE) {
+      const piece = chunk.subarray(at, at + CORK_PIECE)
+      this.res.cork(() => { if (!this.res.write(piece)) ok = false })
+    }
     this.bytesOut += chunk.byteLength
     if (ok) return
     await new Promise<void>((resolve, reject) => {
@@ -149,7 +175,8 @@ export class RequestContext {
       this.signal.addEventListener('abort', onAbort, { once: true })
       this.res.onWritable(() => {
         this.signal.removeEventListener('abort', onAbort)
-        resolve()
+        // Resume outside uWS's callback: see afterNative.
+        afterNative(resolve)
         return true
       })
     })

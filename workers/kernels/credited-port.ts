@@ -12,7 +12,8 @@ import type { MainToScan, ScanToMain } from '../../proto/scan.js'
 export class CreditedPort {
   credit: number
   cancelled = false
-  #wake: (() => void) | null = null
+  // every waiter, not one slot: a second waiter must not erase the first one's wake-up
+  #waiters: (() => void)[] = []
   #onCancel: (() => void)[] = []
 
   constructor(private readonly port: MessagePort, initial: number) {
@@ -20,9 +21,7 @@ export class CreditedPort {
     port.on('message', (m: MainToScan) => {
       if (m.type === 'credit') this.credit += m.chunks
       else this.#cancel()
-      const w = this.#wake
-      this.#wake = null
-      w?.()
+      for (const w of this.#waiters.splice(0)) w()
     })
   }
 
@@ -47,7 +46,7 @@ export class CreditedPort {
 
   /** Resolves when there is credit to send a chunk, or on cancel. */
   async waitForCredit(): Promise<void> {
-    while (this.credit <= 0 && !this.cancelled) await new Promise<void>((r) => { this.#wake = r })
+    while (this.credit <= 0 && !this.cancelled) await new Promise<void>((r) => { this.#waiters.push(r) })
   }
 
   /** Send one chunk, waiting for credit first; a no-op once cancelled. */
