@@ -18,6 +18,11 @@ import { ColumnCache, columnCache, type FileStamp } from './column-cache.js'
 const READ_BATCH_ROWS = 16384
 /** Larger batches through the cache: per-batch costs (IPC framing, schema decode) amortise over more rows. */
 const CACHED_BATCH_ROWS = 65536
+/**
+ * Streaming exports (cache 'read'): smaller batches die young. 16 K-row batches waiting on
+ * credit survived scavenges and were promoted, growing the worker's old space (RSS) by ~70 MB.
+ */
+const STREAM_BATCH_ROWS = 4096
 
 export interface ParquetReadOptions {
   /** the columns to produce, in order, cast to these types; absent ones come back all-null */
@@ -110,7 +115,7 @@ export async function* readParquetBatches(path: string, opts: ParquetReadOptions
       // Stream the row group in batches: decoding a whole row group at once holds all of it
       // (and grows wasm memory, which never shrinks) where one batch at a time is enough.
       // batchSize defaults to 1024 rows: far too small for per-batch overheads downstream.
-      const stream = await file.stream({ columns, rowGroups: [i], batchSize: READ_BATCH_ROWS })
+      const stream = await file.stream({ columns, rowGroups: [i], batchSize: opts.cache === 'read' ? STREAM_BATCH_ROWS : READ_BATCH_ROWS })
       for await (const wasmBatch of stream as unknown as AsyncIterable<{ intoIPCStream(): Uint8Array }>) {
         // intoIPCStream consumes (and releases) the wasm record batch
         const table = tableFromIPC(wasmBatch.intoIPCStream())
@@ -177,9 +182,17 @@ async function* readCachedBatches(path: string, opts: ParquetReadOptions): Async
       }
       const store = opts.cache !== 'read'
       if (missing.length > 0 && !store) {
-        // read-only: decode the whole row group plainly, in small batches
-        missing.splice(0, missing.length, ...present)
-        chunks.clear()
+        // read-only: decode the row group plainly and yield batch by batch (collecting the
+        // whole row group first held all its decoded columns at once: RSS growth on exports)
+        const stream = await (await open()).stream({ columns: present.map((f) => f.name), rowGroups: [i], batchSize: STREAM_BATCH_ROWS })
+        for await (const wasmBatch of stream as unknown as AsyncIterable<{ intoIPCStream(): Uint8Array }>) {
+          const table = tableFromIPC(wasmBatch.intoIPCStream())
+          for (const rb of table.batches) {
+            if (rb.numRows > 0) yield recordBatchToBatch(rb, fields)
+          }
+          signal?.throwIfAborted()
+        }
+        continue
       }
       if (missing.length > 0) {
         const decoded = missing.map(() => [] as Column[])
