@@ -63,8 +63,9 @@ async function main(): Promise<number> {
   const csvBytes = await writeBenchCsv(csv, ROWS)
   // the 10 M-row CSV is about 1 GB: far over the default upload limit
   // --cpu-prof DIR: the server writes .cpuprofile files (main thread and workers) there when it stops
-  const prof: Record<string, string> = values['cpu-prof'] ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(values['cpu-prof'])}`.trim() } : {}
-  const server = await startBenchServer(path.join(work, 'data'), { MAX_UPLOAD_BYTES: String(Math.max(4 * 2 ** 30, csvBytes * 2)), ...prof })
+  // (node flags, not NODE_OPTIONS: node refuses --cpu-prof there)
+  const prof = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'])}`] : []
+  const server = await startBenchServer(path.join(work, 'data'), { MAX_UPLOAD_BYTES: String(Math.max(4 * 2 ** 30, csvBytes * 2)) }, prof)
   const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', threads: String(os.availableParallelism()) })
   const duck = await instance.connect()
   const needPg = ONLY.includes('pg-stream') || ONLY.includes('memory')

@@ -14,9 +14,10 @@ export interface BenchServer {
   tokenFor(roles: string[]): Promise<string>
 }
 
-export async function startBenchServer(dataDir: string, env: Record<string, string> = {}): Promise<BenchServer> {
+/** `nodeArgs`: flags for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+export async function startBenchServer(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BenchServer> {
   const secret = crypto.randomBytes(24).toString('base64url')
-  const proc = spawn(process.execPath, [MAIN], {
+  const proc = spawn(process.execPath, [...nodeArgs, MAIN], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, JWT_SECRET: secret, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })

@@ -29,7 +29,7 @@ class ChunkedParser {
   body: Buffer[] = []
   bodyBytes = 0
   done = false
-  #buf = Buffer.alloc(0)
+  #buf: Buffer = Buffer.alloc(0)
   get need(): number { return this.#need }
   #need = -1 // bytes of chunk data still expected; -1 while reading a size line
 

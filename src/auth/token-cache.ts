@@ -1,6 +1,6 @@
 /**
- * Verified tokens keyed by the token string, kept until their `exp` (and never longer
- * than maxAgeMs), so small requests do not pay a signature check each time (jose verifies
+ * Verified tokens keyed by the Authorization header that carried them (verify.ts), kept
+ * until their `exp` (and never longer than maxAgeMs), so small requests do not pay a signature check each time (jose verifies
  * ~11k HS256 tokens/s per core; see STACK.md). Bounded: the oldest entries are evicted first.
  */
 import type { Principal } from './principal.js'

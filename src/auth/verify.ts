@@ -39,13 +39,20 @@ export class TokenVerifier {
     }
   }
 
+  /**
+   * The caller of an already verified, unexpired token, without a Promise (the small-request
+   * fast path); undefined when `verifyHeader` must decide (unknown token, bad header).
+   */
+  cachedPrincipal(header: string | undefined): Principal | undefined {
+    return header ? this.#cache.get(header) : undefined
+  }
+
   /** Resolves the caller or throws 401 `unauthorized`. */
   async verifyHeader(header: string | undefined): Promise<Principal> {
     if (!header) throw unauthorized('missing Authorization header')
-    const m = /^Bearer ([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*)$/.exec(header.trim())
-    if (!m) throw unauthorized('Authorization must be "Bearer <JWT>"')
-    const token = m[1]
-    const cached = this.#cache.get(token)
+    const token = tokenOf(header)
+    if (token === null) throw unauthorized('Authorization must be "Bearer <JWT>"')
+    const cached = this.#cache.get(header)
     if (cached) return cached
     let result: jose.JWTVerifyResult
     try {
@@ -54,9 +61,19 @@ export class TokenVerifier {
       throw unauthorized(describeJoseError(err))
     }
     const principal = toPrincipal(result.payload)
-    this.#cache.set(token, principal, result.payload.exp)
+    // Keyed by the header as sent (it names exactly one token): a lookup needs no parsing.
+    this.#cache.set(header, principal, result.payload.exp)
     return principal
   }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*)$/
+
+/** The JWT of a well-formed `Bearer <JWT>` header, else null. */
+function tokenOf(header: string | undefined): string | null {
+  if (!header) return null
+  const m = BEARER.exec(header.trim())
+  return m ? m[1] : null
 }
 
 function describeJoseError(err: unknown): string {

@@ -7,7 +7,7 @@ import { notFound } from '../../proto/errors.js'
 import { RequestContext } from './context.js'
 import { BodyReader } from './body.js'
 import { toSluiceError } from './errors.js'
-import type { Router } from './router.js'
+import type { Route, Router } from './router.js'
 import type { Services } from './services.js'
 
 export interface RunningServer {
@@ -16,6 +16,15 @@ export interface RunningServer {
   stopListening(): void
   /** requests still in flight */
   inFlight(): number
+}
+
+const routeNames = new WeakMap<Route, string>()
+
+/** `GET /api/...`, the route as logs name it (made once per route). */
+function routeName(r: Route): string {
+  let name = routeNames.get(r)
+  if (name === undefined) routeNames.set(r, name = `${r.method} ${r.path}`)
+  return name
 }
 
 export function startHttp(router: Router, s: Services): Promise<RunningServer> {
@@ -27,6 +36,7 @@ export function startHttp(router: Router, s: Services): Promise<RunningServer> {
     inFlight++
     ctx.onFinish(() => {
       inFlight--
+      if (!s.log.isLevelEnabled('info')) return // no line to build
       const durationMs = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6
       s.log.info({
         request_id: ctx.requestId, method: ctx.method, route: ctx.route, status: ctx.aborted && !ctx.status ? 499 : ctx.status,
@@ -39,7 +49,7 @@ export function startHttp(router: Router, s: Services): Promise<RunningServer> {
       ctx.sendError(notFound(match === 'method' ? `${ctx.method} is not served on ${ctx.path}` : `no route for ${ctx.method} ${ctx.path}`))
       return
     }
-    ctx.route = `${match.route.method} ${match.route.path}`
+    ctx.route = routeName(match.route)
     ctx.params = match.params
     const body = match.route.body ? new BodyReader(res, ctx.signal) : null
     void dispatch(ctx, s, match.route, body)
@@ -57,16 +67,52 @@ export function startHttp(router: Router, s: Services): Promise<RunningServer> {
   })
 }
 
-async function dispatch(ctx: RequestContext, s: Services, route: import('./router.js').Route, body: BodyReader | null): Promise<void> {
+/**
+ * Authenticates and runs the handler. A token already verified and a handler that answers
+ * synchronously (a cached result) run inside the uWS callback, without a Promise; anything
+ * else continues in `dispatchAsync`.
+ */
+function dispatch(ctx: RequestContext, s: Services, route: Route, body: BodyReader | null): void {
+  let pending: Promise<void> | void
   try {
-    if (route.auth) ctx.principal = await s.verifier.verifyHeader(ctx.header('authorization'))
-    if (ctx.aborted) return
-    await route.handler(ctx, s, body)
-    if (!ctx.finished && !ctx.aborted) throw new Error(`handler for ${ctx.route} returned without responding`)
+    if (route.auth) {
+      const principal = s.verifier.cachedPrincipal(ctx.header('authorization'))
+      if (principal === undefined) {
+        void dispatchAsync(ctx, s, route, body, null)
+        return
+      }
+      ctx.principal = principal
+    }
+    pending = route.handler(ctx, s, body)
+    if (pending === undefined) return responded(ctx)
   } catch (err) {
-    if (ctx.aborted) return
-    const e = toSluiceError(err, s.log, ctx.requestId)
-    if (ctx.headersSent) ctx.abortStream()
-    else ctx.sendError(e)
+    return failed(ctx, s, err)
   }
+  void dispatchAsync(ctx, s, route, body, pending)
+}
+
+async function dispatchAsync(ctx: RequestContext, s: Services, route: Route, body: BodyReader | null, running: Promise<void> | null): Promise<void> {
+  try {
+    if (running === null) {
+      if (route.auth) ctx.principal = await s.verifier.verifyHeader(ctx.header('authorization'))
+      if (ctx.aborted) return
+      await route.handler(ctx, s, body)
+    } else {
+      await running
+    }
+    responded(ctx)
+  } catch (err) {
+    failed(ctx, s, err)
+  }
+}
+
+function responded(ctx: RequestContext): void {
+  if (!ctx.finished && !ctx.aborted) throw new Error(`handler for ${ctx.route} returned without responding`)
+}
+
+function failed(ctx: RequestContext, s: Services, err: unknown): void {
+  if (ctx.aborted) return
+  const e = toSluiceError(err, s.log, ctx.requestId)
+  if (ctx.headersSent) ctx.abortStream()
+  else ctx.sendError(e)
 }

@@ -7,7 +7,8 @@ import type { RequestContext } from './context.js'
 import type { BodyReader } from './body.js'
 import type { Services } from './services.js'
 
-export type Handler = (ctx: RequestContext, s: Services, body: BodyReader | null) => Promise<void>
+/** May answer synchronously (returning nothing): the small cached answers skip every Promise. */
+export type Handler = (ctx: RequestContext, s: Services, body: BodyReader | null) => Promise<void> | void
 
 export interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
@@ -19,14 +20,18 @@ export interface Route {
   handler: Handler
 }
 
+const MEMO_PATHS = 2048
+
 interface Compiled { route: Route; segments: (string | { param: string })[] }
 
 export interface Match { route: Route; params: Record<string, string> }
 
 export class Router {
   readonly #routes: Compiled[] = []
+  readonly #memo = new Map<string, Map<string, Match | 'method' | null>>()
 
   add(route: Route): void {
+    this.#memo.clear()
     const segments = route.path.split('/').filter(Boolean).map((s) =>
       s.startsWith('{') && s.endsWith('}') ? { param: s.slice(1, -1) } : s)
     this.#routes.push({ route, segments })
@@ -36,8 +41,26 @@ export class Router {
 
   get routes(): Route[] { return this.#routes.map((c) => c.route) }
 
-  /** The matching route, or 'method' when the path exists under another method, or null. */
+  /**
+   * The matching route, or 'method' when the path exists under another method, or null.
+   * Remembered by path and method (bounded; dropped whole when full, and on `add`): polled
+   * URLs skip the split, decode and scan. The returned params are frozen, as they are shared.
+   */
   match(method: string, path: string): Match | 'method' | null {
+    let byMethod = this.#memo.get(path)
+    const known = byMethod?.get(method)
+    if (known !== undefined) return known
+    const m = this.#match(method, path)
+    if (m !== null && m !== 'method') Object.freeze(m.params)
+    if (!byMethod) {
+      if (this.#memo.size >= MEMO_PATHS) this.#memo.clear()
+      this.#memo.set(path, byMethod = new Map())
+    }
+    byMethod.set(method, m)
+    return m
+  }
+
+  #match(method: string, path: string): Match | 'method' | null {
     let parts: string[]
     try {
       parts = path.split('/').filter(Boolean).map(decodeURIComponent)

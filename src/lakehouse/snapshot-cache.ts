@@ -140,8 +140,20 @@ function bump(root: string): void {
 }
 
 /** The remembered latest version of the table, or null when it must be looked up again. */
+// path.resolve per small request showed in profiles; table paths are few, so remember them.
+const resolvedPaths = new Map<string, string>()
+function resolvedPath(p: string): string {
+  let r = resolvedPaths.get(p)
+  if (r === undefined) {
+    if (resolvedPaths.size >= 10_000) resolvedPaths.clear()
+    r = path.resolve(p)
+    resolvedPaths.set(p, r)
+  }
+  return r
+}
+
 export function latestVersionHint(tablePath: string, nowMs = Date.now()): number | null {
-  const e = latest.get(path.resolve(tablePath))
+  const e = latest.get(resolvedPath(tablePath))
   if (!e || nowMs - e.atMs > freshnessMs) return null
   return e.version
 }

@@ -23,7 +23,7 @@ import { readableDataset } from '../../auth/dataset-access.js'
 import { refreshRegisteredDataset } from '../../connectors/lakehouse-tables.js'
 import { CONTENT_TYPES, negotiateFormat, streamResult } from '../result-stream.js'
 import { etagOf, ifNoneMatchMatches, resultCacheOf, resultKey } from '../result-cache.js'
-import { memoParse, parseMemoKey } from '../parse-memo.js'
+import { memoParse } from '../parse-memo.js'
 import { enumParam, intParam } from '../params.js'
 
 const PREVIEW_DEFAULT = 100
@@ -139,16 +139,43 @@ async function currentDataset(ctx: RequestContext, s: Services): Promise<Current
   return { d, view: maskingViewOf(d, ctx.principal!), latest }
 }
 
+const parseGetExplore = (ctx: RequestContext, cur: Current, latest: number) =>
+  memoParse({ datasetId: cur.d.id, version: latest, viewKey: cur.view.key, route: 'explore', rawQuery: ctx.rawQuery },
+    () => parseExploreParams(ctx.queryEntries(), cur.view.fields))
+
+/**
+ * A GET explore answered from the result cache without a Promise (a polled dashboard URL):
+ * the same checks as the full path, in the same order — authorization, the remembered latest
+ * version, the masking view and salt in the key — each taken only while it needs no I/O.
+ * False: nothing was sent, the full path decides (a miss, time travel, a registered table
+ * whose confinement must be checked on disk, a version to look up).
+ */
+function answerCachedExplore(ctx: RequestContext, s: Services): boolean {
+  if (s.draining.value) return false
+  const d = readableDataset(ctx, s)
+  if (d.kind === 'connector' || !d.tablePath || tableKindOf(d) !== 'delta' || (d.kind === 'lakehouse' && !isManagedTable(s.config.dataDir, d))) return false
+  const latest = latestVersionHint(d.tablePath)
+  if (latest === null || latest !== d.currentVersion) return false
+  const cur: Current = { d, view: maskingViewOf(d, ctx.principal!), latest }
+  const { plan, format, readAt } = parseGetExplore(ctx, cur, latest)
+  if (readAt.asOf !== null || (readAt.version !== null && readAt.version !== latest)) return false
+  const fmt = negotiateFormat(format, ctx.header('accept'))
+  const salt = cur.view.rules.size === 0 ? '' : maskSaltOf(s.secrets, d.org)
+  const hit = resultCacheOf(s).get(resultKey({ datasetId: d.id, version: latest, plan, format: fmt, view: cur.view, salt }))
+  if (!hit) return false
+  if (ifNoneMatchMatches(ctx.header('if-none-match'), hit.etag)) ctx.sendEmpty(304, { ETag: hit.etag, 'Cache-Control': 'private, no-cache' })
+  else ctx.send(200, hit.body, CONTENT_TYPES[fmt], { ETag: hit.etag, 'Cache-Control': 'private, no-cache', 'X-Cache': 'hit' })
+  return true
+}
+
 export const exploreRoutes: Route[] = [
   {
     method: 'GET', path: '/api/datasets/{name}/explore', auth: true, body: false,
-    handler: async (ctx, s) => {
+    handler: (ctx, s) => answerCachedExplore(ctx, s) ? undefined : (async () => {
       const cur = await currentDataset(ctx, s)
-      const parse = () => parseExploreParams(ctx.queryEntries(), cur.view.fields)
-      const { plan, format, readAt } = cur.latest === null ? parse()
-        : memoParse(parseMemoKey({ datasetId: cur.d.id, version: cur.latest, viewKey: cur.view.key, route: 'explore', rawQuery: ctx.rawQuery }), parse)
+      const { plan, format, readAt } = cur.latest === null ? parseExploreParams(ctx.queryEntries(), cur.view.fields) : parseGetExplore(ctx, cur, cur.latest)
       await runExplore(ctx, s, cur, plan, format, readAt, true)
-    },
+    })(),
   },
   {
     method: 'POST', path: '/api/datasets/{name}/explore', auth: true, body: true,
