@@ -25,6 +25,12 @@ export interface BqTextResult { names: string[]; rows: (string | null)[][] }
 
 /** Rows per result page of an aggregate query (answers are small). */
 const AGG_PAGE_ROWS = 10_000
+/**
+ * These answers are read on the main thread, so their size must not grow with the data: an
+ * aggregate statement that returns more rows than this is a bug in the SQL we built, and the
+ * job is cancelled rather than read on.
+ */
+export const MAX_AGG_ROWS = 50_000
 
 function mapped(err: unknown, connectorId: string): unknown {
   const m = bigQueryErrorToSluice(err, connectorId)
@@ -71,6 +77,7 @@ export async function runBqAggregate(conn: BigQueryConnection, connectorId: stri
       token = page.pageToken
       out.names = page.schema.map((f) => f.name)
       for (const r of page.rows) out.rows.push(r.f.map((cell) => (cell.v === null || cell.v === undefined ? null : String(cell.v))))
+      if (out.rows.length > MAX_AGG_ROWS) throw new SluiceError(500, 'internal', `an aggregate BigQuery statement returned more than ${MAX_AGG_ROWS} rows`)
     }
     job.done = true
     return out
