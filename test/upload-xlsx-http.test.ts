@@ -45,8 +45,9 @@ t.test('xlsx preview → upload → explore', async (t) => {
   const raw = await s.api('/api/datasets/file/upload?name=notes_xlsx', {
     method: 'POST', body: content, headers: { 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
   })
-  t.equal(raw.status, 201)
-  t.match(await raw.json(), { provenance: { sheet: 'Notes' } })
+  const rawBody = await raw.json()
+  t.equal(raw.status, 201, `raw body upload: ${JSON.stringify(rawBody)}`)
+  t.match(rawBody, { provenance: { sheet: 'Notes' } })
 
   const csvOption = await s.api('/api/datasets/file/upload?delimiter=%3B', { method: 'POST', body: uploadForm({ name: 'bad' }, { name: 'book.xlsx', content }) })
   t.match([csvOption.status, await csvOption.json()], [422, { error: 'invalid_parameter', message: /delimiter.*Excel/ }])

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { crc32 } from 'node:zlib'
+import { crc32, deflateRawSync } from 'node:zlib'
 import ExcelJS from 'exceljs'
 import type { TaskResult } from '../../proto/errors.js'
 import type { UploadIngestResult, UploadPreviewResult, XlsxOptions } from '../../proto/ingest.js'
@@ -31,21 +31,23 @@ export async function workbookFile(t: TestLike, build: (wb: ExcelJS.Workbook) =>
   return path
 }
 
-/** A zip (stored, no compression) of the given parts. */
-export function zipOf(parts: Record<string, string | Buffer>): Buffer {
+/** A zip of the given parts, stored (no compression) unless `deflate`. */
+export function zipOf(parts: Record<string, string | Buffer>, opts: { deflate?: boolean } = {}): Buffer {
   const locals: Buffer[] = []
   const central: Buffer[] = []
   let offset = 0
   for (const [name, content] of Object.entries(parts)) {
-    const data = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8')
+    const raw = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8')
+    const data = opts.deflate ? deflateRawSync(raw) : raw
+    const method = opts.deflate ? 8 : 0
     const nameBuf = Buffer.from(name, 'utf8')
-    const crc = crc32(data)
+    const crc = crc32(raw)
     const local = Buffer.alloc(30)
-    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt32LE(crc, 14)
-    local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(nameBuf.length, 26)
+    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(method, 8); local.writeUInt32LE(crc, 14)
+    local.writeUInt32LE(data.length, 18); local.writeUInt32LE(raw.length, 22); local.writeUInt16LE(nameBuf.length, 26)
     const cd = Buffer.alloc(46)
-    cd.writeUInt32LE(0x02014b50, 0); cd.writeUInt16LE(20, 4); cd.writeUInt16LE(20, 6); cd.writeUInt32LE(crc, 16)
-    cd.writeUInt32LE(data.length, 20); cd.writeUInt32LE(data.length, 24); cd.writeUInt16LE(nameBuf.length, 28); cd.writeUInt32LE(offset, 42)
+    cd.writeUInt32LE(0x02014b50, 0); cd.writeUInt16LE(20, 4); cd.writeUInt16LE(20, 6); cd.writeUInt16LE(method, 10); cd.writeUInt32LE(crc, 16)
+    cd.writeUInt32LE(data.length, 20); cd.writeUInt32LE(raw.length, 24); cd.writeUInt16LE(nameBuf.length, 28); cd.writeUInt32LE(offset, 42)
     locals.push(local, nameBuf, data)
     central.push(cd, nameBuf)
     offset += 30 + nameBuf.length + data.length

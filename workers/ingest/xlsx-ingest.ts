@@ -3,7 +3,7 @@
  * again, reads only the chosen sheet, and writes typed chunks (one row group each) into
  * Parquet part files of `targetRowsPerFile` rows with their Delta stats. Cells go through
  * their text into the CSV column builder (columns.ts), so both formats store values alike.
- * Memory: the shared strings table (exceljs caches it), one chunk of rows in JS, one row group
+ * Memory: the shared strings table, one chunk of rows in JS, one row group
  * in wasm. On failure every file written is deleted. Worker threads.
  */
 import type { Batch } from '../../proto/batch.js'

@@ -21,7 +21,11 @@ export interface PackageSheet {
 }
 
 export interface XlsxPackage {
+  /** every entry of the zip, by name (from the central directory) */
+  entries: Map<string, ZipEntry>
   sheets: PackageSheet[]
+  /** zip path of the shared strings part, null when the workbook has none */
+  sharedStrings: string | null
   date1904: boolean
   /** per cell style index (`s=`), 1 when its number format is a date/time format */
   dateStyles: Uint8Array
@@ -55,8 +59,10 @@ export async function inspectXlsx(file: string): Promise<XlsxPackage> {
     if (!workbook) throw invalidFile('the file is a zip but not an .xlsx workbook (no xl/workbook.xml)')
     const rels = await part('xl/_rels/workbook.xml.rels')
     const styles = await part('xl/styles.xml')
-    const { sheets, date1904 } = await readWorkbook(workbook, rels ? await readRels(rels) : new Map())
-    return { sheets, date1904, dateStyles: styles ? await readDateStyles(styles) : new Uint8Array(0) }
+    const { targets, sharedStrings } = rels ? await readRels(rels) : { targets: new Map<string, string>(), sharedStrings: null }
+    const { sheets, date1904 } = await readWorkbook(workbook, targets)
+    const sst = sharedStrings ?? 'xl/sharedStrings.xml'
+    return { entries, sheets, sharedStrings: entries.has(sst) ? sst : null, date1904, dateStyles: styles ? await readDateStyles(styles) : new Uint8Array(0) }
   } finally {
     await fh.close()
   }
@@ -70,18 +76,21 @@ async function* events(xml: Buffer, what: string) {
   }
 }
 
-/** relationship id → zip path of its target */
-async function readRels(xml: Buffer): Promise<Map<string, string>> {
-  const out = new Map<string, string>()
+/** relationship id → zip path of its target, and the target of the shared strings relationship */
+async function readRels(xml: Buffer): Promise<{ targets: Map<string, string>; sharedStrings: string | null }> {
+  const targets = new Map<string, string>()
+  let sharedStrings: string | null = null
   for await (const ev of events(xml, 'relationships')) {
     if (ev.eventType !== 'opentag' || localName(ev.value.name) !== 'Relationship') continue
     const id = attr(ev.value, 'Id')
     const target = attr(ev.value, 'Target')
     if (!id || !target) continue
     // targets are relative to xl/ or absolute from the package root
-    out.set(id, target.startsWith('/') ? target.slice(1) : `xl/${target}`)
+    const path = target.startsWith('/') ? target.slice(1) : `xl/${target}`
+    targets.set(id, path)
+    if (attr(ev.value, 'Type')?.endsWith('/sharedStrings')) sharedStrings = path
   }
-  return out
+  return { targets, sharedStrings }
 }
 
 async function readWorkbook(xml: Buffer, rels: Map<string, string>): Promise<{ sheets: PackageSheet[]; date1904: boolean }> {

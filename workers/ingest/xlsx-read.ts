@@ -1,15 +1,17 @@
 /**
- * One pass over a workbook with exceljs's streaming reader (`stream.xlsx.WorkbookReader`): it
- * unzips as the file streams, caches the shared strings, and hands over each worksheet part
- * (parsed by xlsx-sheet.ts). When a sheet comes before the shared strings in the zip (Excel
- * writes them after the sheets), exceljs parks the sheet in a temp file and hands it over at
- * the end. Sheets the caller does not want are skipped unparsed. Worker threads.
+ * One pass over a workbook: the shared strings first, then each wanted sheet in workbook order,
+ * every part streamed by its central-directory entry (xlsx-zip.ts) and parsed by xlsx-sheet.ts.
+ * exceljs's streaming WorkbookReader is not used: its single pass over the local headers
+ * sometimes loses the last entry (Excel and exceljs write xl/workbook.xml or a sheet last), and
+ * it decodes each chunk as UTF-8 on its own, breaking characters split between chunks.
+ * Sheets the caller does not want are never decompressed. Worker threads.
  */
-import { createReadStream } from 'node:fs'
-import ExcelJS from 'exceljs'
-import { invalidFile, SluiceError } from '../../proto/errors.js'
+import { open, type FileHandle } from 'node:fs/promises'
+import { invalidFile } from '../../proto/errors.js'
 import type { XlsxPackage } from './xlsx-package.js'
-import { prepareSharedStrings, readSheetRows, SheetCounters, type RowSink } from './xlsx-sheet.js'
+import { localName, parseSax, type SaxEvent } from './xlsx-sax.js'
+import { readSheetRows, SheetCounters, unescapeText, type RowSink } from './xlsx-sheet.js'
+import { zipEntryText } from './xlsx-zip.js'
 
 export interface SheetVisit {
   onRow: RowSink
@@ -18,17 +20,48 @@ export interface SheetVisit {
   onChunk?: () => Promise<void>
 }
 
-/** The parts of exceljs's WorkbookReader used here (its typings omit `parse`). */
-interface Reader {
-  parse(): AsyncGenerator<{ eventType: string; value: { iterator: AsyncIterable<unknown> & { destroy?: () => void } } }>
-  on(event: 'entry', fn: (e: { type: string; id?: string }) => void): void
-  sharedStrings?: unknown[]
+/**
+ * The shared strings table (`xl/sharedStrings.xml`): each `<si>` is its text, the runs of a
+ * rich string joined, phonetic guides (`<rPh>`) left out, `_xHHHH_` escapes undone.
+ */
+async function readSharedStrings(file: string, fh: FileHandle, pkg: XlsxPackage, onBytes: (n: number) => void): Promise<string[]> {
+  const table: string[] = []
+  const entry = pkg.sharedStrings ? pkg.entries.get(pkg.sharedStrings) : undefined
+  if (!entry) return table
+  let text = ''
+  let inItem = false
+  let capture = false
+  let phonetic = 0
+  const handle = (events: SaxEvent[]): void => {
+    for (const ev of events) {
+      if (ev.eventType === 'text') {
+        if (capture) text += ev.value
+        continue
+      }
+      const name = localName(ev.value.name)
+      if (ev.eventType === 'opentag') {
+        if (name === 'si') { inItem = true; text = '' }
+        else if (name === 'rPh') phonetic++
+        else if (name === 't' && inItem && phonetic === 0) capture = true
+      } else if (name === 't') capture = false
+      else if (name === 'rPh') phonetic--
+      else if (name === 'si') { table.push(unescapeText(text)); inItem = false }
+    }
+  }
+  try {
+    for await (const batch of parseSax(zipEntryText(file, fh, entry, onBytes))) handle(batch)
+  } catch (err) {
+    if ((err as { status?: number }).status) throw err
+    throw invalidFile(`the workbook's shared strings are not valid XML: ${String((err as Error)?.message ?? err).split('\n')[0]}`)
+  }
+  return table
 }
 
 /**
- * Stream `file`; `choose(i)` gets the index of each sheet (in `pkg.sheets`) as it comes and
- * returns how to read it, or null to skip it. `onBytes` gets the bytes of the file read so far.
- * Returns the indexes of the sheets read. Throws 422 invalid_file for an unreadable workbook.
+ * Read `file`; `choose(i)` gets the index of each sheet (in `pkg.sheets`, workbook order) and
+ * returns how to read it, or null to skip it. `onBytes` gets the compressed bytes read so far
+ * (skipped sheets count as read). Returns the indexes of the sheets read. Throws 422
+ * invalid_file for an unreadable workbook.
  */
 export async function readWorkbook(
   file: string,
@@ -36,45 +69,24 @@ export async function readWorkbook(
   choose: (index: number) => SheetVisit | null,
   onBytes?: (bytes: number) => void,
 ): Promise<Set<number>> {
-  const input = createReadStream(file)
+  const fh = await open(file, 'r')
   let bytes = 0
-  input.on('data', (b) => { bytes += b.length; onBytes?.(bytes) })
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
-    worksheets: 'emit', sharedStrings: 'cache', styles: 'ignore', hyperlinks: 'ignore', entries: 'emit',
-  } as never) as unknown as Reader
-  // the part number of the sheet being handed over (exceljs renames it after workbook.xml)
-  let sheetNo = ''
-  reader.on('entry', (e) => { if (e.type === 'worksheet') sheetNo = String(e.id) })
+  const count = (n: number): void => { bytes += n; onBytes?.(bytes) }
   const read = new Set<number>()
-  let prepared = false
-  const it = reader.parse()
   try {
-    for (;;) {
-      let step: IteratorResult<{ eventType: string; value: { iterator: AsyncIterable<unknown> & { destroy?: () => void } } }>
-      try {
-        step = await it.next()
-      } catch (err) {
-        if (err instanceof SluiceError) throw err
-        throw invalidFile(`the workbook could not be read (corrupt zip?): ${String((err as Error)?.message ?? err).split('\n')[0]}`)
-      }
-      if (step.done) break
-      if (step.value.eventType !== 'worksheet') continue
-      const ws = step.value.value
-      const index = pkg.sheets.findIndex((s) => s.path === `xl/worksheets/sheet${sheetNo}.xml`)
-      const visit = index >= 0 && !read.has(index) ? choose(index) : null
-      if (!visit) {
-        ws.iterator.destroy?.() // a parked temp file's stream; an in-zip entry is drained by exceljs
-        continue
-      }
-      const table = reader.sharedStrings ?? []
-      if (!prepared) { prepareSharedStrings(table); prepared = true }
-      read.add(index)
-      await readSheetRows(ws.iterator, { sharedStrings: table, dateStyles: pkg.dateStyles, date1904: pkg.date1904 }, visit.onRow, visit.counters, visit.onChunk)
+    const sharedStrings = await readSharedStrings(file, fh, pkg, count)
+    for (let i = 0; i < pkg.sheets.length; i++) {
+      const path = pkg.sheets[i]!.path
+      const entry = path ? pkg.entries.get(path) : undefined
+      if (!entry) continue // a chartsheet, or a sheet whose part is missing: no cells
+      const visit = choose(i)
+      if (!visit) { count(entry.compressedSize); continue }
+      read.add(i)
+      await readSheetRows(zipEntryText(file, fh, entry, count), { sharedStrings, dateStyles: pkg.dateStyles, date1904: pkg.date1904 },
+        visit.onRow, visit.counters, visit.onChunk)
     }
-  } catch (err) {
-    input.destroy()
-    await it.return(undefined).catch(() => {})
-    throw err
+  } finally {
+    await fh.close()
   }
   return read
 }

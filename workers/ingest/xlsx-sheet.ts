@@ -13,8 +13,8 @@ import { serialToMs } from './xlsx-dates.js'
 import { localName, parseSax, type SaxEvent } from './xlsx-sax.js'
 
 export interface SheetContext {
-  /** exceljs's cached shared strings: text, or `{richText: [{text}]}` */
-  sharedStrings: unknown[]
+  /** the shared strings table, as plain text (xlsx-read.ts) */
+  sharedStrings: string[]
   dateStyles: Uint8Array
   date1904: boolean
 }
@@ -61,29 +61,6 @@ export function unescapeText(s: string): string {
 }
 
 /**
- * Unescape exceljs's cached shared strings in place, once per workbook read (plain strings
- * only; rich text is joined and unescaped when first used).
- */
-export function prepareSharedStrings(table: unknown[]): void {
-  for (let i = 0; i < table.length; i++) {
-    const v = table[i]
-    if (typeof v === 'string' && v.includes('_x')) table[i] = unescapeText(v)
-  }
-}
-
-/** Shared string `i` as plain text (rich text runs joined), cached back into the table. */
-function sharedText(table: unknown[], i: number): string {
-  const v = table[i]
-  if (typeof v === 'string') return v
-  let s = ''
-  const runs = (v as { richText?: { text?: string | null }[] } | null | undefined)?.richText
-  if (runs) for (const run of runs) s += run.text ?? ''
-  s = unescapeText(s)
-  if (i >= 0 && i < table.length) table[i] = s
-  return s
-}
-
-/**
  * Read the rows of one sheet. `onChunk` runs after each chunk of XML (backpressure for a
  * writer). Throws 422 invalid_file when the XML is not readable.
  */
@@ -119,7 +96,7 @@ export async function readSheetRows(
       }
     } else {
       switch (t) {
-        case 's': value = sharedText(ctx.sharedStrings, Number(v)) || undefined; break
+        case 's': value = ctx.sharedStrings[Number(v)] || undefined; break
         case 'str': value = unescapeText(v); break
         case 'b': value = v === '1' || v === 'true'; break
         case 'e': value = new XlsxError(v); break

@@ -1,13 +1,16 @@
 /**
- * A minimal zip central-directory reader: the entry list of a workbook and the bytes of its
- * small parts ([Content_Types].xml, workbook.xml, its rels, styles.xml), read by offset. The
- * sheets themselves are streamed by exceljs; this only lets the worker look at the package
- * before streaming it (macro detection, date system, sheet names, date styles) whatever the
- * order of the entries in the zip. Throws SluiceError 422 invalid_file on anything that is not
- * a readable zip. Worker threads.
+ * A minimal zip central-directory reader: the entry list of a workbook, the bytes of its small
+ * parts ([Content_Types].xml, workbook.xml, its rels, styles.xml) read by offset, and the big
+ * parts (sheets, shared strings) streamed as UTF-8 text. Reading by the central directory makes
+ * the result independent of the order of the entries inside the zip (a single streaming pass
+ * over the local headers, as exceljs's WorkbookReader does, intermittently loses the last
+ * entry: exceljs issue 3064). Throws SluiceError 422 invalid_file on anything that is not a
+ * readable zip. Worker threads.
  */
+import { createReadStream } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
-import { inflateRawSync } from 'node:zlib'
+import { StringDecoder } from 'node:string_decoder'
+import { createInflateRaw, inflateRawSync } from 'node:zlib'
 import { invalidFile } from '../../proto/errors.js'
 
 export interface ZipEntry {
@@ -104,19 +107,50 @@ function zip64Extra(e: ZipEntry, extra: Buffer): void {
   }
 }
 
-/** The uncompressed bytes of a (small) entry; refuses entries above `maxBytes`. */
-export async function readZipEntry(fh: FileHandle, e: ZipEntry, maxBytes: number): Promise<Buffer> {
+/** Where the entry's (compressed) data starts: after its local header. */
+async function dataStart(fh: FileHandle, e: ZipEntry): Promise<number> {
   if (e.flags & 1) throw invalidFile(`the workbook is encrypted (${e.name}); save it without a password`)
-  if (e.uncompressedSize > maxBytes || e.compressedSize > maxBytes) throw invalidFile(`the workbook part ${e.name} is too large`)
+  if (e.method !== 0 && e.method !== 8) throw invalidFile(`the workbook part ${e.name} uses an unsupported compression method (${e.method})`)
   const local = await readAt(fh, e.localOffset, 30)
   if (local.readUInt32LE(0) !== LOCAL_SIG) throw invalidFile('the workbook is not a valid zip file')
-  const start = e.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28)
-  const raw = await readAt(fh, start, e.compressedSize)
+  return e.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28)
+}
+
+/** The uncompressed bytes of a (small) entry; refuses entries above `maxBytes`. */
+export async function readZipEntry(fh: FileHandle, e: ZipEntry, maxBytes: number): Promise<Buffer> {
+  if (e.uncompressedSize > maxBytes || e.compressedSize > maxBytes) throw invalidFile(`the workbook part ${e.name} is too large`)
+  const raw = await readAt(fh, await dataStart(fh, e), e.compressedSize)
   if (e.method === 0) return raw
-  if (e.method !== 8) throw invalidFile(`the workbook part ${e.name} uses an unsupported compression method (${e.method})`)
   try {
     return inflateRawSync(raw, { maxOutputLength: maxBytes })
   } catch {
     throw invalidFile(`the workbook part ${e.name} is corrupt`)
   }
+}
+
+/**
+ * Stream an entry of `file` as UTF-8 text (a character split between chunks is held back until
+ * it is whole). `onBytes` gets the compressed bytes read from the file, chunk by chunk.
+ */
+export async function* zipEntryText(file: string, fh: FileHandle, e: ZipEntry, onBytes?: (n: number) => void): AsyncGenerator<string> {
+  const start = await dataStart(fh, e)
+  if (start + e.compressedSize > (await fh.stat()).size) throw invalidFile(`the workbook part ${e.name} is truncated`)
+  const input = createReadStream(file, { start, end: start + e.compressedSize - 1, highWaterMark: 256 * 1024 })
+  if (onBytes) input.on('data', (b) => onBytes((b as Buffer).length))
+  const source = e.method === 0 ? input : input.pipe(createInflateRaw())
+  if (source !== input) input.on('error', (err) => source.destroy(err))
+  const text = new StringDecoder('utf8')
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      const s = text.write(chunk)
+      if (s) yield s
+    }
+  } catch (err) {
+    throw invalidFile(`the workbook part ${e.name} is corrupt: ${(err as Error).message}`)
+  } finally {
+    input.destroy()
+    source.destroy()
+  }
+  const rest = text.end()
+  if (rest) yield rest
 }
