@@ -7,7 +7,11 @@ import { fails, schema } from './helpers/query.js'
 const parse = (...entries: [string, string][]) => parseExploreParams(entries, schema)
 const LONG = 1_000_000
 
-/** runs fn, expecting it to finish (throwing or not) well within a second on a 1 MB input */
+/**
+ * Runs fn, expecting it to finish (throwing or not) on a 1 MB input. Linear work takes a few
+ * ms; quadratic or exponential backtracking on 1 MB takes many minutes. The bound is loose so
+ * a loaded CI machine never fails it (it once took 2.3 s next to other test files).
+ */
 function quick(t: Test, name: string, fn: () => unknown) {
   const started = performance.now()
   try {
@@ -16,7 +20,7 @@ function quick(t: Test, name: string, fn: () => unknown) {
     // the verdict does not matter here, only the time
   }
   const ms = performance.now() - started
-  t.ok(ms < 1000, `${name}: ${ms.toFixed(0)} ms`)
+  t.ok(ms < 15_000, `${name}: ${ms.toFixed(0)} ms`)
 }
 
 t.test('at most 10000 items per query', async t => {

@@ -12,14 +12,18 @@
  * backtick-quoted and every value of the query is a named parameter (`@p0`, `@p1`, ...) with
  * an explicit BigQuery type: no value text ever enters the SQL string. The SQL itself does
  * depend on *which kind* of value a literal is (NaN, ±Infinity, a date outside BigQuery's
- * range): those are compiled to their exact meaning, as postgres-sql.ts does for NUL.
+ * range): those are compiled to their exact meaning, as postgres-sql.ts does for NUL. The
+ * skeleton and the filter tree are sql-walk.ts; this file is the GoogleSQL spelling.
  *
  * Pure; safe on any thread.
  */
-import type { AggExpr, CmpOp, Filter, Literal, OrderItem, Plan, ScalarExpr, SelectItem, TruncUnit } from '../../proto/plan.js'
+import type { AggExpr, CmpOp, Literal, Plan, SelectItem, TruncUnit } from '../../proto/plan.js'
 import type { Field, LogicalType } from '../../proto/types.js'
-import { civilFromDays } from '../../proto/calendar.js'
-import { likePattern } from './postgres-sql.js'
+import { civilFromDays, MICROS_PER_DAY_N, splitMicros } from '../../proto/calendar.js'
+import { CMP_SQL, SqlWalk, type SqlSource } from './sql-walk.js'
+import { civilText, formatTime, likePattern, spellLiteral, type LiteralSpelling } from './sql-text.js'
+
+export { formatTime }
 
 /** The scalar types a BigQuery query parameter can have here. */
 export type BigQueryType = 'STRING' | 'INT64' | 'FLOAT64' | 'NUMERIC' | 'BIGNUMERIC' | 'BOOL' | 'DATE' | 'TIMESTAMP' | 'TIME' | 'BYTES'
@@ -57,14 +61,8 @@ export interface BigQuerySqlSettings {
   byteOrderStrings?: boolean
 }
 
-/** Where the plan reads from. */
-export interface BigQuerySqlSource {
-  /** a FROM-clause item: a backtick-quoted `project.dataset.table` or a parenthesised query */
-  from: string
-  /** column name → SQL value expression over quoted references to the source's columns */
-  columns: ReadonlyMap<string, string>
-  /** column name → logical field (types the parameters) */
-  fields: ReadonlyMap<string, Field>
+/** Where the plan reads from: `from` a backtick-quoted `project.dataset.table` or a parenthesised query; the fields type the parameters. */
+export interface BigQuerySqlSource extends SqlSource {
   settings?: BigQuerySqlSettings
 }
 
@@ -122,8 +120,6 @@ const TRUNC_PART: Record<TruncUnit, string> = {
   second: 'SECOND', minute: 'MINUTE', hour: 'HOUR', day: 'DAY', week: 'ISOWEEK', month: 'MONTH', quarter: 'QUARTER', year: 'YEAR',
 }
 
-const CMP_SQL: Record<CmpOp, string> = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' }
-
 /** Strings (and JSON text) compare and order by code point. */
 const STRINGISH: ReadonlySet<LogicalType> = new Set(['string', 'json'])
 const FLOATS: ReadonlySet<LogicalType> = new Set(['float32', 'float64'])
@@ -131,9 +127,8 @@ const FLOATS: ReadonlySet<LogicalType> = new Set(['float32', 'float64'])
 /** BigQuery's DATE and TIMESTAMP range: 0001-01-01 .. 9999-12-31 (23:59:59.999999 UTC). */
 const MIN_DAY = -719_162
 const MAX_DAY = 2_932_896
-const US_PER_DAY = 86_400_000_000n
-const MIN_US = BigInt(MIN_DAY) * US_PER_DAY
-const MAX_US = (BigInt(MAX_DAY) + 1n) * US_PER_DAY - 1n
+const MIN_US = BigInt(MIN_DAY) * MICROS_PER_DAY_N
+const MAX_US = (BigInt(MAX_DAY) + 1n) * MICROS_PER_DAY_N - 1n
 const INT64_MAX = '9223372036854775807'
 
 /** NUMERIC holds decimal(p,s) with s ≤ 9 and p - s ≤ 29; everything else (up to 38,38) needs BIGNUMERIC. */
@@ -164,37 +159,34 @@ export function paramType(f: Pick<Field, 'type' | 'precision' | 'scale'>): BigQu
  * so that is a bug, not a user error.
  */
 export function compileBigQuery(plan: Plan, source: BigQuerySqlSource): BigQuerySql {
-  return new Compiler(source).compile(plan)
+  const c = new BigQueryCompiler(source)
+  return { sql: c.compile(plan), params: c.params }
 }
 
-class Compiler {
-  readonly params: BigQueryParam[] = []
+class BigQueryCompiler extends SqlWalk<BigQueryParam> {
+  protected readonly who = 'compileBigQuery'
+  // GoogleSQL has OFFSET only after LIMIT: an offset alone gets the largest INT64 as its limit
+  protected readonly unlimited = INT64_MAX
+  protected readonly maxScale = 38
   readonly byteOrder: boolean
 
-  constructor(readonly source: BigQuerySqlSource) {
+  constructor(source: BigQuerySqlSource) {
+    super(source)
     this.byteOrder = source.settings?.byteOrderStrings === true
   }
 
-  compile(plan: Plan): BigQuerySql {
-    // BigQuery has no empty select list; a constant reads no column (and bills no bytes)
-    const inner = plan.columns.length === 0 ? ['1 AS `_`'] : plan.columns.map((c) => `${this.valueExpr(c)} AS ${quoteIdent(c)}`)
-    const select = plan.select.map((item) => {
-      const e = item.expr
-      const sql = e.kind === 'agg' ? this.aggregate(item, e) : this.scalar(e)
-      // a name no identifier can spell (empty, NUL, a lone surrogate) gets no alias, as postgres-sql.ts
-      return item.name === '' || item.name.includes('\0') || /\p{Surrogate}/u.test(item.name) ? sql : `${sql} AS ${quoteIdent(item.name)}`
-    })
-    let sql = `SELECT ${select.join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${this.source.from} AS \`src\`) AS \`t\``
-    if (plan.filter) sql += ` WHERE ${this.filter(plan.filter)}`
-    if (plan.group.length > 0) sql += ` GROUP BY ${plan.group.map((g) => this.scalar(g)).join(', ')}`
-    if (plan.order.length > 0) sql += ` ORDER BY ${plan.order.map((o) => this.orderItem(plan, o)).join(', ')}`
-    // GoogleSQL has OFFSET only after LIMIT: an offset alone gets the largest INT64 as its limit
-    if (plan.limit !== null || plan.offset > 0) {
-      const limit = plan.limit === null ? INT64_MAX : String(Math.max(0, Math.floor(plan.limit)))
-      sql += ` LIMIT ${this.param(limit, 'INT64')}`
-      if (plan.offset > 0) sql += ` OFFSET ${this.param(String(Math.floor(plan.offset)), 'INT64')}`
-    }
-    return { sql, params: this.params }
+  protected quote(name: string): string {
+    return quoteIdent(name)
+  }
+
+  // BigQuery has no empty select list; a constant reads no column (and bills no bytes)
+  protected override innerItems(plan: Plan): string[] {
+    return plan.columns.length === 0 ? ['1 AS `_`'] : super.innerItems(plan)
+  }
+
+  // a lone surrogate is not UTF-8, so no identifier spells it either
+  protected override canAlias(name: string): boolean {
+    return super.canAlias(name) && !/\p{Surrogate}/u.test(name)
   }
 
   param(text: string | null, type: BigQueryType): string {
@@ -209,21 +201,8 @@ class Compiler {
     return `@${name}`
   }
 
-  field(column: string): Field {
-    const f = this.source.fields.get(column)
-    if (f === undefined) throw new TypeError(`compileBigQuery: no field for column "${column}"`)
-    return f
-  }
-
-  valueExpr(column: string): string {
-    const e = this.source.columns.get(column)
-    if (e === undefined) throw new TypeError(`compileBigQuery: no value expression for column "${column}"`)
-    return e
-  }
-
-  ref(column: string): string {
-    this.field(column)
-    return `\`t\`.${quoteIdent(column)}`
+  protected intParam(text: string): string {
+    return this.param(text, 'INT64')
   }
 
   /** `ref` as the key strings order by: itself, or its UTF-8 bytes with byteOrderStrings. */
@@ -231,15 +210,11 @@ class Compiler {
     return this.byteOrder && STRINGISH.has(type) ? `CAST(${ref} AS BYTES)` : ref
   }
 
-  /** A column, or its UTC time bucket (dates stay dates). */
-  scalar(e: ScalarExpr): string {
-    const ref = this.ref(e.column)
-    if (e.kind === 'column') return ref
-    if (this.field(e.column).type === 'date') return dateTrunc(ref, e.unit)
-    return timestampTrunc(ref, e.unit)
+  protected trunc(ref: string, unit: TruncUnit, type: LogicalType): string {
+    return type === 'date' ? dateTrunc(ref, unit) : timestampTrunc(ref, unit)
   }
 
-  aggregate(item: SelectItem, e: AggExpr): string {
+  protected aggregate(item: SelectItem, e: AggExpr): string {
     if (e.column === null) return 'COUNT(*)'
     const ref = this.ref(e.column)
     const f = this.field(e.column)
@@ -260,15 +235,14 @@ class Compiler {
           const total = `SUM(CAST(${ref} AS BIGNUMERIC))`
           if (floatOut) return `CAST(${total} AS FLOAT64)`
           // exact at scale s; the cast to BIGNUMERIC(38, s) fails when the sum needs more than 38 digits, as the kernel refuses it
-          const s = scaleOf(item, f)
-          return `CAST(${total} AS BIGNUMERIC(38, ${s}))`
+          return `CAST(${total} AS BIGNUMERIC(38, ${this.scaleOf(item, f)}))`
         }
         if (FLOATS.has(f.type) || floatOut) return `SUM(CAST(${ref} AS FLOAT64))`
         // SUM(INT64) is INT64 and raises an error on overflow, never wraps
         return `SUM(${ref})`
       }
       case 'avg':
-        if (f.type === 'decimal' && !floatOut) return this.decimalAvg(ref, scaleOf(item, f))
+        if (f.type === 'decimal' && !floatOut) return decimalAvg(ref, this.scaleOf(item, f))
         // sum then one division, as the kernel does; IEEE_DIVIDE never raises (NULL for no rows)
         if (FLOATS.has(f.type)) return `IEEE_DIVIDE(SUM(CAST(${ref} AS FLOAT64)), COUNT(${ref}))`
         // the exact sum (no INT64 overflow), then one rounding to FLOAT64, like Number(sum) / n
@@ -276,66 +250,23 @@ class Compiler {
     }
   }
 
-  /**
-   * avg of a decimal at `scale` digits, rounded once, half away from zero, like the kernel
-   * (accumulators.ts divRoundHalfUp): integer DIV/MOD on BIGNUMERIC, as postgres-sql.ts does
-   * with numeric. NULLIF keeps DIV from dividing by a zero count (no rows: NULL).
-   */
-  decimalAvg(ref: string, scale: number): string {
-    const up = `(SUM(CAST(${ref} AS BIGNUMERIC)) * BIGNUMERIC '1${'0'.repeat(scale)}')`
-    const n = `NULLIF(COUNT(${ref}), 0)`
-    const q = `(DIV(${up}, ${n}) + CASE WHEN 2 * ABS(MOD(${up}, ${n})) >= ${n} THEN SIGN(${up}) ELSE 0 END)`
-    return `CAST(${scale === 0 ? q : `${q} / BIGNUMERIC '1${'0'.repeat(scale)}'`} AS BIGNUMERIC(38, ${scale}))`
-  }
-
-  orderItem(plan: Plan, o: OrderItem): string {
-    let sql: string
-    let type: LogicalType
-    if (o.output !== null) {
-      const item = plan.select[o.output]
-      if (item === undefined) throw new TypeError(`compileBigQuery: order by output ${o.output} of ${plan.select.length}`)
-      // the expression again, as postgres-sql.ts (an alias is shadowed by nothing, but the
-      // expression is what GoogleSQL checks against GROUP BY either way)
-      sql = item.expr.kind === 'agg' ? this.aggregate(item, item.expr) : this.scalar(item.expr)
-      type = item.type
-    } else if (o.column !== null) {
-      sql = this.ref(o.column)
-      type = this.field(o.column).type
-    } else {
-      throw new TypeError('compileBigQuery: order item with neither output nor column')
-    }
-    const dir = `${o.desc ? 'DESC' : 'ASC'} NULLS ${o.nullsFirst ? 'FIRST' : 'LAST'}`
+  protected sortKey(sql: string, type: LogicalType, dir: string): string {
     // BigQuery sorts NaN below -inf; the kernels above +inf: NaN-ness is the first key
     if (FLOATS.has(type)) return `IS_NAN(${sql}) ${dir}, ${sql} ${dir}`
     return `${this.orderKey(sql, type)} ${dir}`
   }
 
-  filter(f: Filter): string {
-    switch (f.kind) {
-      case 'and': case 'or':
-        if (f.children.length === 0) return f.kind === 'and' ? 'TRUE' : 'FALSE'
-        return `(${f.children.map((c) => this.filter(c)).join(f.kind === 'and' ? ' AND ' : ' OR ')})`
-      case 'not':
-        return `(NOT ${this.filter(f.child)})`
-      case 'is':
-        return `(${this.ref(f.column)} IS ${f.value === null ? 'NULL' : f.value ? 'TRUE' : 'FALSE'})`
-      case 'cmp':
-        return this.compare(f.column, f.op, f.value)
-      case 'in':
-        return this.inList(f.column, f.values)
-      case 'like': {
-        const field = this.field(f.column)
-        let lhs = this.ref(f.column)
-        if (!STRINGISH.has(field.type)) lhs = `CAST(${lhs} AS STRING)`
-        // GoogleSQL LIKE: `%` any run, `_` one character, `\` escapes (no ESCAPE clause);
-        // ILIKE lower-cases both sides with LOWER (full Unicode mapping, see BIGQUERY.md)
-        const pattern = this.param(likePattern(f.pattern), 'STRING')
-        return f.caseInsensitive ? `(LOWER(${lhs}) LIKE LOWER(${pattern}))` : `(${lhs} LIKE ${pattern})`
-      }
-    }
+  protected like(column: string, pattern: string, caseInsensitive: boolean): string {
+    const field = this.field(column)
+    let lhs = this.ref(column)
+    if (!STRINGISH.has(field.type)) lhs = `CAST(${lhs} AS STRING)`
+    // GoogleSQL LIKE: `%` any run, `_` one character, `\` escapes (no ESCAPE clause);
+    // ILIKE lower-cases both sides with LOWER (full Unicode mapping, see BIGQUERY.md)
+    const p = this.param(likePattern(pattern), 'STRING')
+    return caseInsensitive ? `(LOWER(${lhs}) LIKE LOWER(${p}))` : `(${lhs} LIKE ${p})`
   }
 
-  compare(column: string, op: CmpOp, value: Literal): string {
+  protected compare(column: string, op: CmpOp, value: Literal): string {
     const field = this.field(column)
     const ref = this.ref(column)
     if (FLOATS.has(field.type)) return this.floatCompare(ref, op, Number(value))
@@ -378,7 +309,7 @@ class Compiler {
     return `CAST(${this.param(v > 0 ? 'inf' : '-inf', 'STRING')} AS FLOAT64)`
   }
 
-  inList(column: string, values: Literal[]): string {
+  protected inList(column: string, values: Literal[]): string {
     const field = this.field(column)
     const ref = this.ref(column)
     const parts: string[] = []
@@ -423,10 +354,16 @@ function unknownIfNull(ref: string, value: boolean): string {
   return `IF(${ref} IS NULL, NULL, ${value ? 'TRUE' : 'FALSE'})`
 }
 
-function scaleOf(item: SelectItem, f: Field): number {
-  const s = item.scale ?? f.scale ?? 0
-  if (!Number.isInteger(s) || s < 0 || s > 38) throw new TypeError(`compileBigQuery: bad decimal scale ${s}`)
-  return s
+/**
+ * avg of a decimal at `scale` digits, rounded once, half away from zero, like the kernel
+ * (accumulators.ts divRoundHalfUp): integer DIV/MOD on BIGNUMERIC, as postgres-sql.ts does
+ * with numeric. NULLIF keeps DIV from dividing by a zero count (no rows: NULL).
+ */
+function decimalAvg(ref: string, scale: number): string {
+  const up = `(SUM(CAST(${ref} AS BIGNUMERIC)) * BIGNUMERIC '1${'0'.repeat(scale)}')`
+  const n = `NULLIF(COUNT(${ref}), 0)`
+  const q = `(DIV(${up}, ${n}) + CASE WHEN 2 * ABS(MOD(${up}, ${n})) >= ${n} THEN SIGN(${up}) ELSE 0 END)`
+  return `CAST(${scale === 0 ? q : `${q} / BIGNUMERIC '1${'0'.repeat(scale)}'`} AS BIGNUMERIC(38, ${scale}))`
 }
 
 /** -1 below BigQuery's DATE/TIMESTAMP range, 1 above, 0 inside (and for every other type). */
@@ -436,54 +373,28 @@ function outOfRange(v: Literal, type: LogicalType): -1 | 0 | 1 {
   return 0
 }
 
+/** REST text: DATE `YYYY-MM-DD`, TIMESTAMP `YYYY-MM-DD HH:MM:SS.ffffff+00`, FLOAT64 specials as the STRING → FLOAT64 cast reads them. */
+const SPELLING: LiteralSpelling = {
+  date: formatDate, timestamp: formatTimestamp, nan: 'nan', infinity: 'inf', signedZero: false,
+}
+
 /**
  * The REST text of a literal, by the logical type of its column (proto/plan.ts Literal):
  * DATE `YYYY-MM-DD`, TIMESTAMP `YYYY-MM-DD HH:MM:SS.ffffff+00`, TIME `HH:MM:SS.ffffff`,
  * FLOAT64 shortest round-trip, BOOL `true`/`false`, BYTES base64, the rest as is.
  */
 export function literalText(v: Literal, type: LogicalType): string {
-  switch (type) {
-    case 'date':
-      return typeof v === 'number' ? formatDate(v) : String(v)
-    case 'timestamp':
-      return typeof v === 'bigint' ? formatTimestamp(v) : String(v)
-    case 'time':
-      return typeof v === 'bigint' ? formatTime(v) : String(v)
-    case 'float32': case 'float64': {
-      const n = Number(v)
-      if (Number.isNaN(n)) return 'nan'
-      if (n === Infinity) return 'inf'
-      if (n === -Infinity) return '-inf'
-      return String(n)
-    }
-    case 'boolean':
-      return v === true || v === 'true' ? 'true' : 'false'
-    default:
-      return String(v)
-  }
+  return spellLiteral(v, type, SPELLING)
 }
 
 /** days since 1970-01-01 → `YYYY-MM-DD` (years 1..9999: BigQuery's range) */
 export function formatDate(days: number): string {
   const { y, m, d } = civilFromDays(days)
-  return `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`
+  return civilText(y, m, d)
 }
 
 /** µs since epoch UTC → `YYYY-MM-DD HH:MM:SS.ffffff+00` */
 export function formatTimestamp(us: bigint): string {
-  let days = us / US_PER_DAY
-  let rest = us % US_PER_DAY
-  if (rest < 0n) { rest += US_PER_DAY; days -= 1n }
-  return `${formatDate(Number(days))} ${formatTime(rest)}+00`
-}
-
-/** µs since midnight → `HH:MM:SS.ffffff` */
-export function formatTime(us: bigint): string {
-  const micros = Number(us % 1_000_000n)
-  const secs = Number(us / 1_000_000n)
-  return `${pad(Math.floor(secs / 3600), 2)}:${pad(Math.floor(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}.${pad(micros, 6)}`
-}
-
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0')
+  const { days, micros } = splitMicros(us)
+  return `${formatDate(days)} ${formatTime(BigInt(micros))}+00`
 }
