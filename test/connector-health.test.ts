@@ -41,6 +41,12 @@ async function eventually(fn: () => Promise<boolean>, timeoutMs: number, what: s
 const sessions = async (pg: PgTestDatabase, id: string) =>
   Number((await pg.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1`, [`sluice:${id}`])).rows[0]!.n)
 
+/**
+ * "At once" = without waiting for a connect timeout (2 s and more): the bound is half of it, so
+ * a loaded CI machine does not fail what is a question of waiting or not, not of speed.
+ */
+const AT_ONCE_MS = 1000
+
 t.test('connector health', async (t) => {
   const pg = await pgTestDatabase(t)
   const password = pg.password || `pw-${crypto.randomBytes(8).toString('hex')}`
@@ -56,7 +62,7 @@ t.test('connector health', async (t) => {
       const r = await browse(s, 'closed', i % 2 ? 'tables' : 'schemas')
       t.equal(r.status, 503)
       t.equal(r.body.error, 'connector_unavailable')
-      t.ok(r.ms < 300, `answered in ${r.ms.toFixed(0)} ms`)
+      t.ok(r.ms < AT_ONCE_MS, `answered in ${r.ms.toFixed(0)} ms`)
       t.notOk(JSON.stringify(r.body).includes(password), 'no password in the message')
     }
     t.match(await health(s, 'closed'), { state: 'down', error: { message: /connection refused/ } })
@@ -70,11 +76,11 @@ t.test('connector health', async (t) => {
     proxy.hang = true
     const first = await browse(s, 'hung')
     t.match(first, { status: 503, body: { error: 'connector_unavailable', message: /timed out/ } })
-    t.ok(first.ms > 2000 && first.ms < 5000, `the first request gave up after the connect timeout (${first.ms.toFixed(0)} ms)`)
+    t.ok(first.ms > 2000 && first.ms < 8000, `the first request gave up after the connect timeout (${first.ms.toFixed(0)} ms)`)
     for (let i = 0; i < 5; i++) {
       const r = await browse(s, 'hung')
       t.match(r, { status: 503, body: { error: 'connector_unavailable' } })
-      t.ok(r.ms < 300, `then at once (${r.ms.toFixed(0)} ms)`)
+      t.ok(r.ms < AT_ONCE_MS, `then at once (${r.ms.toFixed(0)} ms)`)
     }
     proxy.hang = false
     const ms = await eventually(async () => (await health(s, 'hung')).state === 'up', 10_000, 'recovers')
@@ -96,7 +102,7 @@ t.test('connector health', async (t) => {
     for (let i = 0; i < 5; i++) {
       const r = await browse(s, 'flaky')
       t.equal(r.status, 503)
-      t.ok(r.ms < 300, `answered in ${r.ms.toFixed(0)} ms`)
+      t.ok(r.ms < AT_ONCE_MS, `answered in ${r.ms.toFixed(0)} ms`)
     }
     t.match(await health(s, 'flaky'), { state: 'down' })
 
