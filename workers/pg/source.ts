@@ -24,6 +24,7 @@ import type { Batch } from '../../proto/batch.js'
 import type { PgSource } from '../../proto/postgres.js'
 import { decodeColumns, decodeRows, type DecodeField } from './decode.js'
 import { CopyTextParser } from './copy-text.js'
+import { fastCopyOut } from './copy-out.js'
 import { inlineParams } from './inline-params.js'
 import type { StatementTimeout } from './statement-timeout.js'
 
@@ -90,6 +91,7 @@ export function copyStatement(opts: Pick<PgSourceOptions, 'sql' | 'params' | 'so
  */
 export async function* copyChunks(client: pg.Client, copySql: string, timeout?: StatementTimeout): AsyncGenerator<Buffer> {
   const stream = client.query(copyStreams.to(copySql))
+  fastCopyOut(stream) // CopyData messages taken apart in place (copy-out.ts)
   const chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
   for (;;) {
     const next = timeout ? await timeout.wait(chunks.next()) : await chunks.next()
