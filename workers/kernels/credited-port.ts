@@ -54,10 +54,12 @@ export class CreditedPort {
     await this.waitForCredit()
     if (this.cancelled) return
     this.credit--
-    // Copy into an exactly-sized buffer we can transfer (encoders may return views).
+    // Copy into an exactly-sized buffer we can transfer (encoders may return views). With
+    // Uint8Array's slice: Buffer's is a view on the whole (maybe pooled) buffer, which would
+    // send (and detach) bytes that are not this chunk's.
     const ab = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
       ? bytes.buffer
-      : bytes.slice().buffer as ArrayBuffer
+      : Uint8Array.prototype.slice.call(bytes).buffer as ArrayBuffer
     this.post({ type: 'chunk', bytes: ab }, [ab])
   }
 
