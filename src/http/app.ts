@@ -37,7 +37,7 @@ export function startHttp(router: Router, s: Services): Promise<RunningServer> {
     ctx.onFinish(() => {
       inFlight--
       if (!s.log.isLevelEnabled('info')) return // no line to build
-      const durationMs = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6
+      const durationMs = performance.now() - ctx.startedAt
       s.log.info({
         request_id: ctx.requestId, method: ctx.method, route: ctx.route, status: ctx.aborted && !ctx.status ? 499 : ctx.status,
         bytes: ctx.bytesOut, duration_ms: Math.round(durationMs * 10) / 10, aborted: ctx.aborted || undefined,
