@@ -125,7 +125,11 @@ t.test('three processes appending at once', { skip: built ? false : 'run `npm ru
   const checkpoints = fs.readdirSync(logDir).filter((n) => n.endsWith('.checkpoint.parquet')).map((n) => Number(n.slice(0, 20)))
   t.same(checkpoints.sort((a, b) => a - b), [10, 20, 30, 40, 50, 60], 'a checkpoint every 10 versions, by whichever writer committed it')
   t.same(reports.filter((r) => r.checkpoint).map((r) => r.checkpoint!.status), Array(6).fill('written'))
-  t.equal((JSON.parse(fs.readFileSync(path.join(logDir, '_last_checkpoint'), 'utf8')) as { version: number }).version, 60)
+  // _last_checkpoint is a hint (checkpoint-write.ts): racing writers may leave an older one (a
+  // CI run saw 50: the writer of 50 renamed its hint just after the writer of 60), but it
+  // always names a checkpoint that exists, and readers list the log, so they use 60
+  const hint = (JSON.parse(fs.readFileSync(path.join(logDir, '_last_checkpoint'), 'utf8')) as { version: number }).version
+  t.ok(checkpoints.includes(hint), `_last_checkpoint names a written checkpoint (${hint})`)
   t.equal(latest.checkpointVersion, 60)
   t.same(fs.readdirSync(path.join(logDir, '.tmp')), [], 'no temp files left')
 })
