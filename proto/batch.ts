@@ -13,9 +13,22 @@
  * - timestamp              → BigInt64Array (microseconds since epoch, UTC)
  * - time                   → BigInt64Array (microseconds since midnight)
  * - binary                 → Uint8Array[]
+ * A `WriteBatch` (on its way to a Parquet writer, never to a kernel) may instead hold a
+ * string column as `Utf8Values`, built from bytes by the CSV write pass.
  * A null slot holds any placeholder value ('' / 0 / 0n) and has `nulls[i] === 1`.
  */
 import type { LogicalType } from './types.js'
+
+/** Strings already in UTF-8, Arrow's Utf8 layout: value i is bytes[offsets[i], offsets[i + 1]). */
+export interface Utf8Values {
+  offsets: Int32Array
+  bytes: Uint8Array
+}
+
+/** Whether a column's values are Utf8Values. */
+export function isUtf8Values(v: ColumnValues | Utf8Values): v is Utf8Values {
+  return !Array.isArray(v) && 'offsets' in v
+}
 
 export type ColumnValues =
   | string[]
@@ -38,4 +51,15 @@ export interface Column {
 export interface Batch {
   length: number
   columns: Column[]
+}
+
+/** A column headed for a writer (arrow-to, DeltaStats): a string column may be Utf8Values. */
+export interface WriteColumn extends Omit<Column, 'values'> {
+  values: ColumnValues | Utf8Values
+}
+
+/** A Batch headed for a writer; every Batch is one. */
+export interface WriteBatch {
+  length: number
+  columns: WriteColumn[]
 }

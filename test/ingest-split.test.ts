@@ -86,6 +86,19 @@ t.test('CRLF, a BOM, and a transcoded Latin-1 file split cleanly', async (t) => 
   t.ok(latin.ok && latin.value.dialect.encoding === 'iso-8859-1')
 })
 
+t.test('a file that is UTF-8 only at its start: the one pass checks every byte, then the full detection decides', async (t) => {
+  const LATE = N - 100
+  // ASCII up to one Latin-1 byte deep in the second range, or in the first: Latin-1 throughout
+  const late = await same(t, Buffer.from('name,n,pad\n' + rows(N, (i) => [i === LATE ? 'caf\xe9' : `cafe ${i}`, String(i)]), 'latin1'))
+  t.same(late.phases, FELL_BACK)
+  t.ok(late.ok && late.value.dialect.encoding === 'iso-8859-1')
+  const early = await same(t, Buffer.from('name,n,pad\n' + rows(N, (i) => [i === 5000 ? 'caf\xe9' : `cafe ${i}`, String(i)]), 'latin1'))
+  t.ok(early.ok && early.value.dialect.encoding === 'iso-8859-1')
+  // UTF-8 characters, then a byte that is not UTF-8: refused, naming its line
+  const bad = await same(t, Buffer.concat([Buffer.from('name,n,pad\n' + rows(LATE, (i) => [`é${i}`, String(i)])), Buffer.from([0xe9]), Buffer.from(`,1,${PAD}\n`)]))
+  t.match(bad, { ok: false, status: 422, message: new RegExp(`^line ${LATE + 2}: the file is not valid UTF-8`) })
+})
+
 t.test('a split inside a quoted field with line breaks falls back to the exact way', async (t) => {
   // a huge quoted field full of line breaks around the middle of the file, and before it a
   // stray quote in an unquoted field (a plain character) that misleads the quote parity

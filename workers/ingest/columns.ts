@@ -1,12 +1,17 @@
 /**
- * Build typed Batch columns (proto/batch.ts) from CSV records of strings, in chunks of a fixed
- * capacity (one chunk = one Parquet row group). Converts text to values by hand; no csv-parse
- * `cast`. Pure; any thread.
+ * Build typed Batch columns (proto/batch.ts) from CSV records, in chunks of a fixed capacity
+ * (one chunk = one Parquet row group). Converts text to values by hand; no csv-parse `cast`.
+ * Records come as strings (`append`: inference, previews, Excel) or as byte ranges
+ * (`appendBytes`: the CSV write pass), where the common spellings are parsed from the bytes
+ * (values-bytes.ts), string columns are kept as UTF-8, and any other cell is decoded and
+ * converted exactly as `append` would. Pure; any thread.
  */
-import type { Batch, Column } from '../../proto/batch.js'
+import type { Batch, Column, WriteBatch, WriteColumn } from '../../proto/batch.js'
 import type { CsvColumnType } from '../../proto/ingest.js'
 import type { Field } from '../../proto/types.js'
+import type { ByteRecord } from './csv-bytes.js'
 import { RecordError } from './csv-source.js'
+import { booleanFast, dateFast, floatFast, intFast, timestampFast } from './values-bytes.js'
 import { BOOLEAN, DATE, FLOAT, INT, STRING, TIMESTAMP, booleanValue, dateValue, fitsInferred, floatValue, intKind, strictFloatCell, timestampParts, tsOut } from './values.js'
 
 const K_STRING = 0
@@ -38,9 +43,16 @@ class ColumnBuffer {
   /** little-endian 32-bit halves of `big`, to store safe integers without making a BigInt */
   lo: Uint32Array
   hi: Int32Array
+  /** UTF-8 string storage (a string column of a builder with `utf8`): value i is bytes[offsets[i], offsets[i + 1]) */
+  offsets: Int32Array
+  bytes: Uint8Array
+  used = 0
 
-  constructor(readonly kind: number, capacity: number) {
+  constructor(readonly kind: number, capacity: number, utf8: boolean) {
     this.nulls = new Uint8Array(capacity)
+    const text = utf8 && kind === K_STRING
+    this.offsets = new Int32Array(text ? capacity + 1 : 0)
+    this.bytes = new Uint8Array(text ? capacity * 16 : 0)
     const empty = new ArrayBuffer(0)
     this.i32 = kind === K_DATE ? new Int32Array(capacity) : new Int32Array(empty)
     this.f64 = kind === K_FLOAT ? new Float64Array(capacity) : new Float64Array(empty)
@@ -48,6 +60,34 @@ class ColumnBuffer {
     this.big = kind === K_INT || kind === K_TIMESTAMP ? new BigInt64Array(capacity) : new BigInt64Array(empty)
     this.lo = new Uint32Array(this.big.buffer)
     this.hi = new Int32Array(this.big.buffer)
+  }
+
+  /** Append b[s, e) as the next UTF-8 value (value i: offsets[i] is where it starts). */
+  pushBytes(i: number, b: Uint8Array, s: number, e: number): void {
+    const at = this.used
+    const end = at + (e - s)
+    if (end > this.bytes.length) this.#growBytes(end)
+    const dst = this.bytes
+    // short values (most cells) byte by byte: a subarray for set() costs more than the copy
+    if (e - s <= 64) for (let k = s, w = at; k < e; k++, w++) dst[w] = b[k]!
+    else dst.set(b.subarray(s, e), at)
+    this.used = end
+    this.offsets[i + 1] = end
+  }
+
+  /** Append a string as the next UTF-8 value. */
+  pushString(i: number, v: string): void {
+    const at = this.used
+    const max = at + v.length * 3
+    if (max > this.bytes.length) this.#growBytes(max)
+    this.used = at + Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length).write(v, at, 'utf8')
+    this.offsets[i + 1] = this.used
+  }
+
+  #growBytes(min: number): void {
+    const bigger = new Uint8Array(Math.max(min, this.bytes.length * 2))
+    bigger.set(this.bytes.subarray(0, this.used))
+    this.bytes = bigger
   }
 
   setInt64(i: number, n: number): void {
@@ -88,15 +128,22 @@ export class BatchBuilder {
   /** cell texts that are null; null: only the empty cell (the default, the fast path) */
   readonly #nulls: ReadonlySet<string> | null
   readonly #comma: boolean
+  /** byte of the decimal separator */
+  readonly #dec: number
+  /** string columns are kept as UTF-8 (finishWrite gives Utf8Values) */
+  readonly #utf8: boolean
 
   /**
    * `text.nullValues`: the cell texts that mean null (default `[""]`); `text.decimalComma`:
-   * floats are written `3,5` (values.ts).
+   * floats are written `3,5` (values.ts). `utf8`: keep string columns as UTF-8 bytes (for
+   * `appendBytes`; such a builder is finished with `finishWrite`).
    */
-  constructor(readonly fields: Field[], capacity: number, text: { nullValues?: readonly string[]; decimalComma?: boolean } = {}) {
+  constructor(readonly fields: Field[], capacity: number, text: { nullValues?: readonly string[]; decimalComma?: boolean } = {}, utf8 = false) {
     const nv = text.nullValues
     this.#nulls = nv === undefined || (nv.length === 1 && nv[0] === '') ? null : new Set(nv)
     this.#comma = text.decimalComma === true
+    this.#dec = this.#comma ? 44 : 46
+    this.#utf8 = utf8
     this.reset(capacity)
   }
 
@@ -128,66 +175,144 @@ export class BatchBuilder {
   reset(capacity: number): void {
     this.#capacity = capacity
     this.length = 0
-    this.#cols = this.fields.map((f) => new ColumnBuffer(KIND[f.type as CsvColumnType] ?? K_STRING, capacity))
+    this.#cols = this.fields.map((f) => new ColumnBuffer(KIND[f.type as CsvColumnType] ?? K_STRING, capacity, this.#utf8))
   }
 
   append(row: string[]): void {
     const i = this.length
+    for (let c = 0; c < this.#cols.length; c++) this.#cell(c, i, row[c]!)
+    this.length = i + 1
+  }
+
+  /**
+   * Append one record of byte ranges (CsvByteScanner). The common spellings are converted
+   * from the bytes; any other cell, and every cell when null texts are configured or the
+   * column is checked against another type, goes through the string path (#cell).
+   */
+  appendBytes(rec: ByteRecord): void {
+    const i = this.length
     const cols = this.#cols
-    const nulls = this.#nulls
+    const { buf, starts, ends } = rec
+    const plain = this.#nulls === null
     const check = this.#check
-    const strictInt = this.#strictInt
-    const strictFloat = this.#strictFloat
+    const dec = this.#dec
     for (let c = 0; c < cols.length; c++) {
-      const s = row[c]!
+      const s = starts[c]!
+      const e = ends[c]!
       const col = cols[c]!
-      if (nulls === null ? s === '' : nulls.has(s)) {
+      if (!plain || (check !== null && check[c]! >= 0)) { this.#cellBytes(c, i, buf, s, e); continue }
+      if (s === e) {
         col.nulls[i] = 1
         col.nullCount++
-        if (col.kind === K_STRING) col.strings.push('')
+        if (col.kind === K_STRING) this.#pushNull(col, i)
         continue
       }
-      if (check !== null && check[c]! >= 0 && !fitsInferred(check[c]!, s, this.#comma)) this.#mismatch(c, s)
       switch (col.kind) {
         case K_STRING:
-          col.strings.push(s)
-          break
+          if (this.#utf8) col.pushBytes(i, buf, s, e)
+          else col.strings.push(decode(buf, s, e))
+          continue
         case K_INT: {
-          const k = intKind(s, strictInt !== null && strictInt[c] === 1)
-          if (k === 1) col.setInt64(i, Number(s))
-          else if (k === 2) col.big[i] = BigInt(s)
-          else this.#fail(c, s)
+          const v = intFast(buf, s, e)
+          if (v === v) { col.setInt64(i, v); continue }
           break
         }
         case K_FLOAT: {
-          // guarded and sampled as float64: the strict check and the value in one go
-          const v = strictFloat !== null && strictFloat[c] === 1 ? strictFloatCell(s, this.#comma) : floatValue(s, false, this.#comma)
-          if (v === undefined) this.#fail(c, s)
-          else col.f64[i] = v
+          const v = floatFast(buf, s, e, dec)
+          if (v === v) { col.f64[i] = v; continue }
           break
         }
         case K_BOOLEAN: {
-          const b = booleanValue(s)
-          if (b < 0) this.#fail(c, s)
-          col.u8[i] = b
+          const v = booleanFast(buf, s, e)
+          if (v >= 0) { col.u8[i] = v; continue }
           break
         }
         case K_DATE: {
-          const d = dateValue(s)
-          if (Number.isNaN(d)) this.#fail(c, s)
-          col.i32[i] = d
+          const v = dateFast(buf, s, e)
+          if (v === v) { col.i32[i] = v; continue }
           break
         }
-        case K_TIMESTAMP: {
-          if (!timestampParts(s, true)) this.#fail(c, s)
-          const { seconds, micros } = tsOut
-          if (seconds > -SAFE_SECONDS && seconds < SAFE_SECONDS) col.setInt64(i, seconds * 1_000_000 + micros)
-          else col.big[i] = BigInt(seconds) * 1_000_000n + BigInt(micros)
+        case K_TIMESTAMP:
+          if (timestampFast(buf, s, e)) { this.#setTimestamp(col, i); continue }
           break
-        }
       }
+      this.#cell(c, i, decode(buf, s, e))
     }
     this.length = i + 1
+  }
+
+  /** A cell of bytes through the string path; a string column keeps the bytes themselves. */
+  #cellBytes(c: number, i: number, b: Uint8Array, s: number, e: number): void {
+    const col = this.#cols[c]!
+    const text = decode(b, s, e)
+    if (col.kind !== K_STRING || !this.#utf8) { this.#cell(c, i, text); return }
+    const nulls = this.#nulls
+    if (nulls === null ? s === e : nulls.has(text)) { this.#cell(c, i, text); return }
+    const check = this.#check
+    if (check !== null && check[c]! >= 0 && !fitsInferred(check[c]!, text, this.#comma)) this.#mismatch(c, text)
+    col.pushBytes(i, b, s, e)
+  }
+
+  #pushNull(col: ColumnBuffer, i: number): void {
+    if (this.#utf8) col.offsets[i + 1] = col.used
+    else col.strings.push('')
+  }
+
+  #setTimestamp(col: ColumnBuffer, i: number): void {
+    const { seconds, micros } = tsOut
+    if (seconds > -SAFE_SECONDS && seconds < SAFE_SECONDS) col.setInt64(i, seconds * 1_000_000 + micros)
+    else col.big[i] = BigInt(seconds) * 1_000_000n + BigInt(micros)
+  }
+
+  /** Convert cell `s` of column c, row i (the definition: values.ts). */
+  #cell(c: number, i: number, s: string): void {
+    const col = this.#cols[c]!
+    const nulls = this.#nulls
+    const check = this.#check
+    if (nulls === null ? s === '' : nulls.has(s)) {
+      col.nulls[i] = 1
+      col.nullCount++
+      if (col.kind === K_STRING) this.#pushNull(col, i)
+      return
+    }
+    if (check !== null && check[c]! >= 0 && !fitsInferred(check[c]!, s, this.#comma)) this.#mismatch(c, s)
+    switch (col.kind) {
+      case K_STRING:
+        if (this.#utf8) col.pushString(i, s)
+        else col.strings.push(s)
+        break
+      case K_INT: {
+        const k = intKind(s, this.#strictInt !== null && this.#strictInt[c] === 1)
+        if (k === 1) col.setInt64(i, Number(s))
+        else if (k === 2) col.big[i] = BigInt(s)
+        else this.#fail(c, s)
+        break
+      }
+      case K_FLOAT: {
+        // guarded and sampled as float64: the strict check and the value in one go
+        const strict = this.#strictFloat !== null && this.#strictFloat[c] === 1
+        const v = strict ? strictFloatCell(s, this.#comma) : floatValue(s, false, this.#comma)
+        if (v === undefined) this.#fail(c, s)
+        else col.f64[i] = v
+        break
+      }
+      case K_BOOLEAN: {
+        const b = booleanValue(s)
+        if (b < 0) this.#fail(c, s)
+        col.u8[i] = b
+        break
+      }
+      case K_DATE: {
+        const d = dateValue(s)
+        if (Number.isNaN(d)) this.#fail(c, s)
+        col.i32[i] = d
+        break
+      }
+      case K_TIMESTAMP:
+        if (!timestampParts(s, true)) this.#fail(c, s)
+        this.#setTimestamp(col, i)
+        break
+    }
   }
 
   #mismatch(c: number, s: string): never {
@@ -203,17 +328,27 @@ export class BatchBuilder {
   /**
    * The rows appended since the last reset as a Batch, then a reset to `nextCapacity`.
    * `exact`: copy into arrays of exactly `length` (for batches sent across threads: a
-   * structured clone of a subarray copies its whole buffer).
+   * structured clone of a subarray copies its whole buffer). Not for a `utf8` builder.
    */
   finish(nextCapacity: number, exact = false): Batch {
+    if (this.#utf8) throw new Error('a utf8 BatchBuilder is finished with finishWrite')
+    return this.finishWrite(nextCapacity, exact) as Batch
+  }
+
+  /** As finish, for a writer: string columns of a `utf8` builder are Utf8Values. */
+  finishWrite(nextCapacity: number, exact = false): WriteBatch {
     const n = this.length
-    const columns: Column[] = this.fields.map((f, c) => {
+    const columns: WriteColumn[] = this.fields.map((f, c) => {
       const col = this.#cols[c]!
       const cut = <T extends { subarray(a: number, b: number): T; slice(a: number, b: number): T }>(a: T): T =>
         exact ? a.slice(0, n) : a.subarray(0, n)
-      let values: Column['values']
+      let values: WriteColumn['values']
       switch (col.kind) {
-        case K_STRING: values = col.strings; break
+        case K_STRING:
+          values = this.#utf8
+            ? { offsets: exact ? col.offsets.slice(0, n + 1) : col.offsets.subarray(0, n + 1), bytes: exact ? col.bytes.slice(0, col.used) : col.bytes.subarray(0, col.used) }
+            : col.strings
+          break
         case K_INT: case K_TIMESTAMP: values = cut(col.big); break
         case K_FLOAT: values = cut(col.f64); break
         case K_BOOLEAN: values = cut(col.u8); break
@@ -224,4 +359,9 @@ export class BatchBuilder {
     this.reset(nextCapacity)
     return { length: n, columns }
   }
+}
+
+/** The text of b[s, e) (valid UTF-8: the scanner checked it). */
+function decode(b: Uint8Array, s: number, e: number): string {
+  return (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('utf8', s, e)
 }

@@ -304,7 +304,12 @@ function utf8Length(s: string, from: number, to: number): number {
 }
 
 function utf8Failure(offset: number): { offset: number; message: string } {
-  return { offset, message: `the file is not valid UTF-8 (byte offset ${offset}); pass encoding= if it is in another encoding` }
+  return { offset, message: utf8FailureMessage(offset) }
+}
+
+/** The 422 message for a byte at file `offset` that is not UTF-8. */
+export function utf8FailureMessage(offset: number): string {
+  return `the file is not valid UTF-8 (byte offset ${offset}); pass encoding= if it is in another encoding`
 }
 
 /**
@@ -326,7 +331,7 @@ export class Utf8Checker {
   check(chunk: Buffer): Buffer {
     const carryLen = this.#carry.length
     const data = carryLen ? Buffer.concat([this.#carry, chunk]) : chunk
-    const cut = completePrefix(data)
+    const cut = completePrefix(data, 0, data.length)
     const body = data.subarray(0, cut)
     this.#carry = Buffer.from(data.subarray(cut))
     this.carriedBefore = carryLen
@@ -340,19 +345,19 @@ export class Utf8Checker {
   }
 }
 
-/** Length of the prefix of `b` that does not end inside a multi-byte character. */
-function completePrefix(b: Buffer): number {
-  let i = b.length - 1
+/** End of the longest prefix of b[from, to) that does not stop inside a multi-byte character. */
+export function completePrefix(b: Uint8Array, from: number, to: number): number {
+  let i = to - 1
   let k = 0
-  while (i >= 0 && k < 3 && (b[i]! & 0xc0) === 0x80) { i--; k++ }
-  if (i < 0) return b.length
+  while (i >= from && k < 3 && (b[i]! & 0xc0) === 0x80) { i--; k++ }
+  if (i < from) return to
   const lead = b[i]!
   const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1
-  return b.length - i < need ? i : b.length
+  return to - i < need ? i : to
 }
 
 /** Offset of the first byte that starts an invalid UTF-8 sequence (only called on failure). */
-function firstInvalid(b: Uint8Array): number {
+export function firstInvalid(b: Uint8Array): number {
   for (let i = 0; i < b.length;) {
     const c = b[i]!
     let n = 0

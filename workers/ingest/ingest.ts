@@ -41,33 +41,42 @@ export async function ingestCsv(task: CsvIngestTask, tuning: IngestTuning = {}):
   if (!Number.isSafeInteger(target) || target < 1) throw invalidParameter('targetRowsPerFile', 'must be a positive integer')
   const progress = task.progress ? new ProgressReporter(task.progress) : undefined
 
-  // non-UTF-8 files are transcoded once into a temp file that both passes parse
-  const source = await openCsvSource(task.file, textOptions(task.options ?? {}).encoding)
+  // non-UTF-8 files are transcoded once into a temp file that both passes parse; a file that
+  // starts as UTF-8 is taken as UTF-8 by the one-pass attempt, which validates every byte
+  const first = await openCsvSource(task.file, textOptions(task.options ?? {}).encoding, sampleBytes(tuning) > 0)
+  let source = first
   try {
-    return await ingestSource(task, source, tuning, target, progress)
+    const done = await onePass(task, first, tuning, target, progress)
+    if (done) return done
+    if (first.provisional) source = await openCsvSource(task.file, textOptions(task.options ?? {}).encoding)
+    // the exact way below gives the answer (or the error) the file really calls for
+    const layout = await inferCsv(task.file, task.options ?? {}, 0, progress, source)
+    return await writePass(task, layout, null, tuning, target, progress)
   } finally {
-    await source.cleanup()
+    await first.cleanup()
+    if (source !== first) await source.cleanup()
   }
 }
 
-async function ingestSource(task: CsvIngestTask, source: CsvSource, tuning: IngestTuning, target: number, progress?: ProgressReporter): Promise<CsvIngestResult> {
+/**
+ * The layout from a sample, then one pass (two threads for a large file). null when that does
+ * not decide (a cell that would widen a column, any 422): the caller takes the exact way.
+ */
+async function onePass(task: CsvIngestTask, source: CsvSource, tuning: IngestTuning, target: number, progress?: ProgressReporter): Promise<CsvIngestResult | null> {
   const options = task.options ?? {}
   const sample = sampleBytes(tuning)
-  if (sample > 0) {
-    try {
-      const layout = await inferCsv(task.file, options, 0, progress, source, sample)
-      if (layout.complete) return await writePass(task, layout, null, tuning, target, progress)
-      const guard = guardCodes(layout, options)
-      const split = await findSplit(layout, tuning)
-      if (split !== null) return await writeSplit(task, layout, guard, tuning, target, split, progress)
-      return await writePass(task, layout, guard, tuning, target, progress)
-    } catch (err) {
-      // the exact way below gives the answer (or the error) the file really calls for
-      if (!(err instanceof LayoutMismatch) && !(err instanceof SluiceError && err.status === 422)) throw err
-    }
+  if (sample <= 0) return null
+  try {
+    const layout = await inferCsv(task.file, options, 0, progress, source, sample)
+    if (layout.complete) return await writePass(task, layout, null, tuning, target, progress)
+    const guard = guardCodes(layout, options)
+    const split = await findSplit(layout, tuning)
+    if (split !== null) return await writeSplit(task, layout, guard, tuning, target, split, progress)
+    return await writePass(task, layout, guard, tuning, target, progress)
+  } catch (err) {
+    if (!(err instanceof LayoutMismatch) && !(err instanceof SluiceError && err.status === 422)) throw err
+    return null
   }
-  const layout = await inferCsv(task.file, options, 0, progress, source)
-  return writePass(task, layout, null, tuning, target, progress)
 }
 
 /**

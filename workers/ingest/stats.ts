@@ -19,7 +19,7 @@
  * - boolean: no min/max.
  * - nullCount for every column. A column without non-null values has no min/max.
  */
-import type { Batch } from '../../proto/batch.js'
+import { isUtf8Values, type Utf8Values, type WriteBatch } from '../../proto/batch.js'
 import type { LogicalType } from '../../proto/types.js'
 import { formatDate } from '../kernels/text.js'
 
@@ -31,6 +31,9 @@ interface ColumnStats {
   nullCount: number
   min: bigint | number | string | null
   max: bigint | number | string | null
+  /** string bounds from Utf8Values batches (UTF-8 byte order is code point order) */
+  minBytes: Uint8Array | null
+  maxBytes: Uint8Array | null
 }
 
 /** Accumulates the statistics of one data file from its Batches. */
@@ -39,10 +42,10 @@ export class DeltaStats {
   #cols: ColumnStats[]
 
   constructor(fields: ReadonlyArray<{ name: string; type: LogicalType }>) {
-    this.#cols = fields.map((f) => ({ name: f.name, type: f.type, nullCount: 0, min: null, max: null }))
+    this.#cols = fields.map((f) => ({ name: f.name, type: f.type, nullCount: 0, min: null, max: null, minBytes: null, maxBytes: null }))
   }
 
-  add(batch: Batch): void {
+  add(batch: WriteBatch): void {
     const n = batch.length
     this.numRecords += n
     batch.columns.forEach((col, c) => {
@@ -57,7 +60,8 @@ export class DeltaStats {
           floatRange(st, col.values as Float64Array, nulls, n)
           break
         case 'string': case 'json':
-          stringRange(st, col.values as string[], nulls, n)
+          if (isUtf8Values(col.values)) utf8Range(st, col.values, nulls, n)
+          else stringRange(st, col.values as string[], nulls, n)
           break
         default:
           break // boolean, binary, decimal: nullCount only
@@ -71,6 +75,7 @@ export class DeltaStats {
     const maxs: string[] = []
     const nulls: string[] = []
     for (const st of this.#cols) {
+      mergeUtf8Bounds(st)
       const key = JSON.stringify(st.name)
       nulls.push(`${key}:${st.nullCount}`)
       if (st.min === null || st.max === null) continue
@@ -83,7 +88,10 @@ export class DeltaStats {
   }
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+
 function integerRange(st: ColumnStats, v: BigInt64Array | Int32Array, nulls: Uint8Array | null, n: number): void {
+  if (v instanceof BigInt64Array && LITTLE_ENDIAN) { int64Range(st, v, nulls, n); return }
   let min = st.min as bigint | number | null
   let max = st.max as bigint | number | null
   for (let i = 0; i < n; i++) {
@@ -94,6 +102,32 @@ function integerRange(st: ColumnStats, v: BigInt64Array | Int32Array, nulls: Uin
   }
   st.min = min
   st.max = max
+}
+
+/**
+ * integerRange for int64 values without making a BigInt per value (each one is a heap
+ * allocation): values are compared by their signed high and unsigned low 32-bit halves and
+ * only the two winners are read as bigints.
+ */
+function int64Range(st: ColumnStats, v: BigInt64Array, nulls: Uint8Array | null, n: number): void {
+  const hi = new Int32Array(v.buffer, v.byteOffset, 2 * n)
+  const lo = new Uint32Array(v.buffer, v.byteOffset, 2 * n)
+  let minAt = -1
+  let maxAt = -1
+  let minHi = 0, minLo = 0, maxHi = 0, maxLo = 0
+  for (let i = 0; i < n; i++) {
+    if (nulls && nulls[i]) continue
+    const h = hi[2 * i + 1]!
+    const l = lo[2 * i]!
+    if (minAt < 0) { minAt = maxAt = i; minHi = maxHi = h; minLo = maxLo = l; continue }
+    if (h < minHi || (h === minHi && l < minLo)) { minAt = i; minHi = h; minLo = l }
+    else if (h > maxHi || (h === maxHi && l > maxLo)) { maxAt = i; maxHi = h; maxLo = l }
+  }
+  if (minAt < 0) return
+  const lowest = v[minAt]!
+  const highest = v[maxAt]!
+  if (st.min === null || lowest < (st.min as bigint)) st.min = lowest
+  if (st.max === null || highest > (st.max as bigint)) st.max = highest
 }
 
 function floatRange(st: ColumnStats, v: Float64Array, nulls: Uint8Array | null, n: number): void {
@@ -121,6 +155,49 @@ function stringRange(st: ColumnStats, v: string[], nulls: Uint8Array | null, n: 
   }
   st.min = min
   st.max = max
+}
+
+/** Like stringRange over UTF-8 values, comparing bytes; the bounds are kept as copies. */
+function utf8Range(st: ColumnStats, v: Utf8Values, nulls: Uint8Array | null, n: number): void {
+  const { offsets, bytes } = v
+  let minAt = -1
+  let maxAt = -1
+  let min = st.minBytes
+  let max = st.maxBytes
+  for (let i = 0; i < n; i++) {
+    if (nulls && nulls[i]) continue
+    const s = offsets[i]!
+    const e = offsets[i + 1]!
+    if (min === null) { min = max = bytes.subarray(s, e); minAt = maxAt = i; continue }
+    // the first byte mostly decides (-1: the empty string)
+    const c = s < e ? bytes[s]! : -1
+    if (c <= (min.length > 0 ? min[0]! : -1) && compareBytes(bytes, s, e, min) < 0) { min = bytes.subarray(s, e); minAt = i }
+    else if (c >= (max!.length > 0 ? max![0]! : -1) && compareBytes(bytes, s, e, max!) > 0) { max = bytes.subarray(s, e); maxAt = i }
+  }
+  // the batch's buffers are not ours to keep
+  if (minAt >= 0) st.minBytes = min!.slice()
+  if (maxAt >= 0) st.maxBytes = max!.slice()
+}
+
+/** b[s, e) compared with `other`, bytewise. */
+function compareBytes(b: Uint8Array, s: number, e: number, other: Uint8Array): number {
+  const n = Math.min(e - s, other.length)
+  for (let k = 0; k < n; k++) {
+    const d = b[s + k]! - other[k]!
+    if (d !== 0) return d
+  }
+  return e - s - other.length
+}
+
+/** Fold the UTF-8 bounds into the string bounds (once, when writing the JSON). */
+function mergeUtf8Bounds(st: ColumnStats): void {
+  if (st.minBytes === null || st.maxBytes === null) return
+  const decoder = new TextDecoder()
+  const lo = decoder.decode(st.minBytes)
+  const hi = decoder.decode(st.maxBytes)
+  if (st.min === null || compareCodePoints(lo, st.min as string) < 0) st.min = lo
+  if (st.max === null || compareCodePoints(hi, st.max as string) > 0) st.max = hi
+  st.minBytes = st.maxBytes = null
 }
 
 /**

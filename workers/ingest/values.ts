@@ -165,9 +165,11 @@ function two(s: string, i: number): number {
 /** Days since 1970-01-01 of the `YYYY-MM-DD` at s[0..10), or NaN. Ignores what follows. */
 function datePrefix(s: string): number {
   if (s.length < 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return NaN
-  const y = two(s, 0) * 100 + two(s, 2)
-  const m = two(s, 5)
-  const d = two(s, 8)
+  return civilDays(two(s, 0) * 100 + two(s, 2), two(s, 5), two(s, 8))
+}
+
+/** Days since 1970-01-01 of year-month-day when it is a real date of years 1..9999, else NaN. */
+export function civilDays(y: number, m: number, d: number): number {
   if (y < 1 || m < 1 || m > 12 || d < 1) return NaN
   const dim = m === 2 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) ? 29 : DAYS_IN_MONTH[m]!
   if (d > dim) return NaN

@@ -4,9 +4,10 @@
  * Delta stats. Memory stays bounded: one chunk of rows in JS (at most 128 Ki rows or 64 MiB of
  * CSV), one row group being encoded in wasm. On failure every file it wrote is deleted.
  */
-import type { Batch } from '../../proto/batch.js'
+import type { WriteBatch } from '../../proto/batch.js'
 import type { CsvIngestResult, CsvIngestTask, IngestedFile } from '../../proto/ingest.js'
 import { BatchBuilder } from './columns.js'
+import { CsvByteScanner, supportsBytes } from './csv-bytes.js'
 import { CsvScanner } from './csv-source.js'
 import { textOf, type CsvLayout } from './infer.js'
 import { DEFAULT_ROW_GROUP_ROWS, ParquetPartWriter, highCardinalityColumns } from './parquet-write.js'
@@ -60,9 +61,11 @@ export async function writePass(
   const written: ParquetPartWriter[] = []
   let open: OpenFile | null = null
   /** full chunks waiting to be written; `last` closes the current file */
-  const queue: { batch: Batch; last: boolean }[] = []
+  const queue: { batch: WriteBatch; last: boolean }[] = []
   let rowsInFile = 0 // rows assigned to the current file, including queued chunks
-  const builder = new BatchBuilder(fields, Math.min(rowGroupRows, target), textOf(dialect))
+  // the common dialects are tokenized and converted from bytes (csv-bytes.ts)
+  const bytes = supportsBytes(dialect.delimiter, dialect.quote, dialect.escape)
+  const builder = new BatchBuilder(fields, Math.min(rowGroupRows, target), textOf(dialect), bytes)
   if (guard) builder.guard(guard)
 
   const nextCapacity = (): number => Math.min(rowGroupRows, target - rowsInFile)
@@ -72,7 +75,7 @@ export async function writePass(
     rowsInFile += builder.length
     const last = rowsInFile >= target
     if (last) rowsInFile = 0
-    queue.push({ batch: builder.finish(nextCapacity()), last })
+    queue.push({ batch: builder.finishWrite(nextCapacity()), last })
   }
   const flush = async (): Promise<void> => {
     while (queue.length > 0) {
@@ -97,23 +100,40 @@ export async function writePass(
   let records = 0
   let rows = 0
   const skipFirst = range.header
-  const scanner = new CsvScanner(layout.path, dialect.delimiter, range.start, dialect.quote, dialect.escape)
+  const scanner = bytes
+    ? new CsvByteScanner(layout.path, dialect.delimiter, range.start, dialect.quote)
+    : new CsvScanner(layout.path, dialect.delimiter, range.start, dialect.quote, dialect.escape)
   scanner.end = range.end
   if (range.start > layout.bomLength) scanner.width = fields.length
   progress?.start('writing', layout.totalBytes)
+  const endOfRecord = (): void => {
+    rows++
+    if (builder.length === builder.capacity || scanner.recordStart - chunkStart > maxChunkBytes) cutChunk()
+  }
+  const onChunk = async (bytesRead: number): Promise<void> => {
+    await flush()
+    progress?.update(bytesRead, rows)
+  }
   try {
-    await scanner.run({
-      onRecord: (fieldsOfRow) => {
-        if (records++ === 0 && skipFirst) return
-        builder.append(fieldsOfRow)
-        rows++
-        if (builder.length === builder.capacity || scanner.recordStart - chunkStart > maxChunkBytes) cutChunk()
-      },
-      onChunk: async (bytesRead) => {
-        await flush()
-        progress?.update(bytesRead, rows)
-      },
-    })
+    if (scanner instanceof CsvByteScanner) {
+      await scanner.run({
+        onRecord: (record) => {
+          if (records++ === 0 && skipFirst) return
+          builder.appendBytes(record)
+          endOfRecord()
+        },
+        onChunk,
+      })
+    } else {
+      await scanner.run({
+        onRecord: (fieldsOfRow) => {
+          if (records++ === 0 && skipFirst) return
+          builder.append(fieldsOfRow)
+          endOfRecord()
+        },
+        onChunk,
+      })
+    }
     if (builder.length > 0) cutChunk()
     if (queue.length > 0) queue[queue.length - 1]!.last = true
     await flush()

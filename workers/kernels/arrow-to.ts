@@ -7,7 +7,7 @@ import {
   Binary, Bool, DataType, DateDay, Decimal, Field, Float32, Float64, Int16, Int32, Int64, RecordBatch, Schema,
   Struct, TimeMicrosecond, TimestampMicrosecond, Utf8, makeData, type Data,
 } from 'apache-arrow'
-import type { Batch, Column } from '../../proto/batch.js'
+import { isUtf8Values, type WriteBatch, type WriteColumn } from '../../proto/batch.js'
 import type { ColumnMeta, LogicalType } from '../../proto/types.js'
 import { writeDecimalWords } from './decimal.js'
 
@@ -48,7 +48,7 @@ export function arrowSchemaFor(meta: ColumnMeta[]): Schema {
  * name, precision and scale from `meta`. Decimals are written as Decimal128 from their exact
  * digit text; throws RangeError for decimal text that is not a number or does not fit.
  */
-export function batchToRecordBatch(batch: Batch, meta?: ColumnMeta[]): RecordBatch {
+export function batchToRecordBatch(batch: WriteBatch, meta?: ColumnMeta[]): RecordBatch {
   const fields: Field[] = []
   const children: Data[] = []
   batch.columns.forEach((col, i) => {
@@ -81,13 +81,13 @@ export function validityOf(nulls: Uint8Array | null, length: number): { nullBitm
 }
 
 /** Arrow Data for one column (first `length` rows). `type` defaults to arrowTypeFor(col). */
-export function columnToData(col: Column, length: number, type: DataType = arrowTypeFor(col.type, col.precision, col.scale)): Data {
+export function columnToData(col: WriteColumn, length: number, type: DataType = arrowTypeFor(col.type, col.precision, col.scale)): Data {
   const { nullBitmap, nullCount } = validityOf(col.nulls, length)
   const base = { length, nullCount, nullBitmap }
   const v = col.values
   switch (col.type) {
     case 'string': case 'json': {
-      const { offsets, bytes } = encodeUtf8Column(v as string[], col.nulls, length)
+      const { offsets, bytes } = isUtf8Values(v) ? v : encodeUtf8Column(v as string[], col.nulls, length)
       return makeData({ ...base, type: type as Utf8, valueOffsets: offsets, data: bytes })
     }
     case 'binary': {

@@ -1,0 +1,201 @@
+// The write pass's byte path (workers/ingest/csv-bytes.ts tokenizer, columns.ts appendBytes with
+// the values-bytes.ts fast paths) against the string path it must equal (csv-source.ts
+// CsvScanner, columns.ts append over values.ts): random files and random cells, same records,
+// same offsets, same values, same errors. The string path is the definition; a difference here
+// is a bug in the byte path.
+import { deepStrictEqual } from 'node:assert/strict'
+import t from 'tap'
+import fc from 'fast-check'
+import { isUtf8Values, type WriteBatch } from '../proto/batch.js'
+import type { Field } from '../proto/types.js'
+import { CsvByteScanner, supportsBytes } from '../workers/ingest/csv-bytes.js'
+import { CsvScanner } from '../workers/ingest/csv-source.js'
+import { BatchBuilder } from '../workers/ingest/columns.js'
+import { DeltaStats } from '../workers/ingest/stats.js'
+import { BOOLEAN, DATE, FLOAT, INT, STRING, TIMESTAMP } from '../workers/ingest/values.js'
+import { csvFile } from './helpers/ingest.js'
+
+const READ = 1024 * 1024
+
+interface Scan { records: string[][]; starts: number[]; error: string | null }
+
+async function scanStrings(file: string, delimiter: string, quote: string, end: number): Promise<Scan> {
+  const s = new CsvScanner(file, delimiter, 0, quote)
+  s.end = end
+  const out: Scan = { records: [], starts: [], error: null }
+  try {
+    await s.run({ onRecord: (f) => { out.records.push(f); out.starts.push(s.recordStart) } })
+  } catch (e) { out.error = (e as Error).message }
+  return out
+}
+
+async function scanBytes(file: string, delimiter: string, quote: string, end: number): Promise<Scan> {
+  const s = new CsvByteScanner(file, delimiter, 0, quote)
+  s.end = end
+  const out: Scan = { records: [], starts: [], error: null }
+  try {
+    await s.run({
+      onRecord: (r) => {
+        const buf = Buffer.from(r.buf.buffer, r.buf.byteOffset, r.buf.byteLength)
+        const fields: string[] = []
+        for (let f = 0; f < s.width || (s.width < 0 && f === 0); f++) fields.push(buf.toString('utf8', r.starts[f], r.ends[f]))
+        out.records.push(fields)
+        out.starts.push(s.recordStart)
+      },
+    })
+  } catch (e) { out.error = (e as Error).message }
+  return out
+}
+
+// text rich in what the tokenizer cares about
+const DELIMS = [',', ';', '\t', '|']
+const piece = (d: string, q: string) => fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom('a', 'bc', '12', 'é', '😀', ' ', 'x y') },
+  { weight: 4, arbitrary: fc.constantFrom(d, q, q + q, '\n', '\r\n', '\r', d + d) },
+  { weight: 1, arbitrary: fc.constantFrom('\n\n', q + d + q, q + '\n' + q, '\xff') },
+)
+
+t.test('random files: the byte tokenizer gives the string tokenizer\'s records, offsets and errors', async (t) => {
+  await fc.assert(fc.asyncProperty(
+    fc.constantFrom(...DELIMS), fc.constantFrom('"', "'"), fc.nat(),
+    fc.constantFrom(',', ';').chain((d) => fc.array(piece(d, '"'), { maxLength: 60 })),
+    async (delimiter, quote, cut, parts) => {
+      // the pieces were drawn for ',' and '"': map them onto this file's dialect
+      const text = parts.join('').replaceAll(',', delimiter).replaceAll('"', quote)
+      const bytes = Buffer.from(text.replaceAll('\xff', '\u0000'), 'utf8')
+      // '\xff' stands for a byte that is not UTF-8
+      for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0) bytes[i] = 0xff
+      const file = csvFile(t, bytes)
+      const end = cut % 3 === 0 ? Infinity : cut % (bytes.length + 1)
+      const a = await scanStrings(file, delimiter, quote, end)
+      const b = await scanBytes(file, delimiter, quote, end)
+      deepStrictEqual(b, a, JSON.stringify({ text, delimiter, quote, end }))
+    },
+  ), { numRuns: 400 })
+  t.pass('400 random files')
+})
+
+t.test('read boundaries: a record, a doubled quote, a CRLF or a character cut by the 1 MiB read', async (t) => {
+  const tails = ['"a""b",c\n', '"x\ny",z\n', 'p,q\r\n', 'é😀,ü\n', '"",""\n', 'a,b\r', 'unclosed,"x\n']
+  for (const tail of tails) {
+    for (let shift = 0; shift < tail.length + 2; shift++) {
+      // ASCII records up to READ - shift, then the tail (which starts `shift` bytes before the cut)
+      const records = Math.floor((READ - shift - 6) / 4)
+      let head = 'h1,h2\n' + 'k,v\n'.repeat(records)
+      head += 'w'.repeat(READ - shift - head.length) + ',v\n'
+      const file = csvFile(t, head + tail + 'end,e\n')
+      const a = await scanStrings(file, ',', '"', Infinity)
+      const b = await scanBytes(file, ',', '"', Infinity)
+      const where = `tail ${JSON.stringify(tail)} shift ${shift}`
+      t.equal(b.error, a.error, `error, ${where}`)
+      t.equal(b.records.length, a.records.length, `records, ${where}`)
+      t.same(b.records.slice(-4), a.records.slice(-4), `last records, ${where}`)
+      // (tap's deep comparison of 260k-element arrays takes minutes: first difference instead)
+      const k = a.starts.findIndex((x, i) => b.starts[i] !== x)
+      t.equal(k, -1, `offsets, ${where}: first difference at record ${k}`)
+    }
+  }
+})
+
+t.test('supportsBytes: one-byte ASCII delimiter and quote, the quote as escape', async (t) => {
+  t.ok(supportsBytes(',', '"', '"'))
+  t.ok(supportsBytes('\t', "'", "'"))
+  t.notOk(supportsBytes(',', '"', '\\'), 'another escape: the string tokenizer')
+  t.notOk(supportsBytes('§', '"', '"'), 'a non-ASCII delimiter')
+  t.notOk(supportsBytes(',', '«', '«'), 'a non-ASCII quote')
+})
+
+// ---- cells -----------------------------------------------------------------------------
+
+const TYPES = ['string', 'int64', 'float64', 'boolean', 'date', 'timestamp'] as const
+const CODE: Record<string, number> = { string: STRING, int64: INT, float64: FLOAT, boolean: BOOLEAN, date: DATE, timestamp: TIMESTAMP }
+
+/** Cell texts near every edge of values.ts, plus random digits and garbage. */
+const cell = fc.oneof(
+  fc.constantFrom('', '0', '-0', '+0', '00', '007', '-007', '+5', '-', '+', '1', '-12', '9007199254740991', '9007199254740993',
+    '999999999999999', '1000000000000000', '9223372036854775807', '-9223372036854775808', '9223372036854775808', '12345678901234567890'),
+  fc.constantFrom('1.5', '-1.5', '0.5', '.5', '5.', '01.5', '1e5', '1E+05', '-2e-3', '1e400', '1e-400', '0.0', '-0.00', '3,5', '-1,5', '1.2.3',
+    '0.1', '0.30000000000000004', '123456789012.345', '1234567890123.456', '99999999999999.9', 'nan', 'NaN', 'inf', '-Infinity', 'infinity'),
+  fc.constantFrom('true', 'false', 'TRUE', 'False', 'tRuE', 'yes', 'T', 'truE ', 'ſalse'),
+  fc.constantFrom('2024-01-31', '2024-02-29', '2023-02-29', '0000-01-01', '0001-01-01', '9999-12-31', '2024-13-01', '2024-1-01', '2024-01-01x'),
+  fc.constantFrom('2024-01-31T10:20:30', '2024-01-31 10:20:30.123456', '2024-01-31T10:20:30.1234567', '2024-01-31T10:20', '2024-01-31T10:20:30Z',
+    '2024-01-31T10:20:30.5Z', '2024-01-31T10:20:30+02:00', '2024-01-31T24:00:00', '2024-01-31T10:60:00', '2024-01-31T10:20:30.Z', '1900-01-01T00:00:00.000Z'),
+  fc.stringMatching(/^[+-]?\d{1,18}(\.\d{0,8})?$/),
+  fc.string({ maxLength: 6 }),
+  fc.constantFrom(' 42', '42 ', 'é', '😀', 'NULL', 'n/a'),
+  // string bounds: code point order (U+E000 sorts below U+10000 in UTF-16, above in UTF-8), 32-code-point cuts
+  fc.constantFrom('\ue000', '\uffff', '😀x', '\u{10ffff}', 'a'.repeat(40), 'é'.repeat(33), '😀'.repeat(33), '\u{10ffff}'.repeat(34), 'zz'),
+)
+
+function strings(b: WriteBatch, c: number): unknown[] {
+  const v = b.columns[c]!.values
+  if (isUtf8Values(v)) {
+    const buf = Buffer.from(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength)
+    return Array.from({ length: b.length }, (_, i) => buf.toString('utf8', v.offsets[i], v.offsets[i + 1]))
+  }
+  // (a row that failed part-way may have left strings behind: only `length` rows count)
+  // -0 and NaN compared as themselves
+  return Array.from(Array.prototype.slice.call(v, 0, b.length), (x) => (typeof x === 'number' && (Object.is(x, -0) || Number.isNaN(x)) ? String(Object.is(x, -0) ? '-0' : 'NaN') : x))
+}
+
+/** Append rows one by one on both paths; stop at the first error. */
+function build(fields: Field[], rows: string[][], text: { nullValues?: string[]; decimalComma?: boolean }, guard: number[] | null, bytes: boolean) {
+  const b = new BatchBuilder(fields, rows.length + 1, text, bytes)
+  if (guard) b.guard(guard)
+  let error: string | null = null
+  for (const row of rows) {
+    try {
+      if (!bytes) { b.append(row); continue }
+      // one record laid out in a buffer with something around each cell, as in a read buffer
+      const parts = row.map((s) => Buffer.from(s, 'utf8'))
+      const buf = Buffer.concat(parts.flatMap((p) => [Buffer.from('9"'), p]).concat(Buffer.from('9')))
+      const starts = new Int32Array(row.length)
+      const ends = new Int32Array(row.length)
+      let at = 0
+      parts.forEach((p, f) => { at += 2; starts[f] = at; at += p.length; ends[f] = at })
+      b.appendBytes({ buf, starts, ends })
+    } catch (e) {
+      error = `${(e as Error).constructor.name}: ${(e as Error).message}`
+      break
+    }
+  }
+  const batch = b.finishWrite(0)
+  const stats = new DeltaStats(fields)
+  stats.add(batch)
+  return { error, length: batch.length, stats: error ? null : stats.toJSON(), nulls: batch.columns.map((c) => (c.nulls ? Array.from(c.nulls.subarray(0, batch.length)) : null)), values: batch.columns.map((_, c) => strings(batch, c)) }
+}
+
+t.test('random cells: appendBytes converts, nulls, checks and fails exactly as append; same stats', async (t) => {
+  await fc.assert(fc.property(
+    fc.array(fc.constantFrom(...TYPES), { minLength: 1, maxLength: 4 }),
+    fc.array(fc.array(cell, { minLength: 4, maxLength: 4 }), { maxLength: 12 }),
+    fc.constantFrom<{ nullValues?: string[]; decimalComma?: boolean }>({}, { decimalComma: true }, { nullValues: [] }, { nullValues: ['', 'NULL', 'n/a'] }),
+    fc.option(fc.array(fc.constantFrom(-1, STRING, INT, FLOAT, BOOLEAN, DATE, TIMESTAMP), { minLength: 4, maxLength: 4 }), { nil: null }),
+    fc.boolean(),
+    (types, cells, text, randomGuard, sampled) => {
+      const fields: Field[] = types.map((type, i) => ({ name: `c${i}`, type, nullable: true }))
+      const rows = cells.map((r) => r.slice(0, types.length))
+      // a guard as ingest sets it (each column held to its own type's code), or a random one
+      const guard = sampled ? types.map((ty) => CODE[ty]!) : randomGuard && randomGuard.slice(0, types.length)
+      const a = build(fields, rows, text, guard, false)
+      const b = build(fields, rows, text, guard, true)
+      deepStrictEqual(b, a, JSON.stringify({ types, rows, text, guard }))
+    },
+  ), { numRuns: 3000 })
+  t.pass('3000 random record sets')
+})
+
+t.test('int64 bounds read without BigInts equal a BigInt scan (negative, beyond 2^32 and 2^53, nulls)', async (t) => {
+  fc.assert(fc.property(fc.array(fc.option(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { nil: null }), { minLength: 1, maxLength: 50 }), (xs) => {
+    const values = BigInt64Array.from(xs, (x) => x ?? 0n)
+    const nulls = Uint8Array.from(xs, (x) => (x === null ? 1 : 0))
+    const stats = new DeltaStats([{ name: 'v', type: 'int64' }])
+    stats.add({ length: xs.length, columns: [{ name: 'v', type: 'int64', values, nulls }] })
+    const present = xs.filter((x): x is bigint => x !== null)
+    const min = present.reduce<bigint | null>((m, x) => (m === null || x < m ? x : m), null)
+    const max = present.reduce<bigint | null>((m, x) => (m === null || x > m ? x : m), null)
+    const json = JSON.parse(stats.toJSON().replace(/:(-?\d+)/g, ':"$1"')) as { minValues: { v?: string }; maxValues: { v?: string } }
+    deepStrictEqual([json.minValues.v ?? null, json.maxValues.v ?? null], [min === null ? null : String(min), max === null ? null : String(max)])
+  }), { numRuns: 2000 })
+  t.pass('2000 random columns')
+})
