@@ -7,7 +7,7 @@ import { DataType, TimeUnit } from 'apache-arrow'
 import * as pq from 'parquet-wasm'
 import { ingestCsv } from '../workers/ingest/ingest.js'
 import { ParquetPartWriter, writeParquetFile } from '../workers/ingest/parquet-write.js'
-import { csvFile, ingest, parquetSchema, readParquet, tempDir, values, type Thrift } from './helpers/ingest.js'
+import { csvFile, ingest, parquetSchema, readIngested, readParquet, tempDir, values, type Thrift } from './helpers/ingest.js'
 
 const CSV = [
   'i,f,b,d,ts,s',
@@ -66,22 +66,40 @@ t.test('Parquet footer: physical and logical types', async (t) => {
   t.ok((tsType?.get(2) as Thrift | undefined)?.has(2), 'unit MICROS')
 })
 
-t.test('ZSTD compression, file name, size, row groups of the chunk size', async (t) => {
+t.test('Snappy compression, file name, size, row groups of the chunk size', async (t) => {
   const outDir = tempDir(t)
   const rows = Array.from({ length: 2500 }, (_, i) => `${i},name ${i % 7}`).join('\n')
   const r = await ingestCsv({ kind: 'csv-ingest', file: csvFile(t, 'id,name\n' + rows + '\n'), options: {}, outDir }, { rowGroupRows: 1000 })
   t.equal(r.files.length, 1)
   const f = r.files[0]!
-  t.match(f.name, /^part-00000-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.c000\.zstd\.parquet$/)
+  t.match(f.name, /^part-00000-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.c000\.snappy\.parquet$/)
   t.equal(f.size, statSync(join(outDir, f.name)).size)
   t.equal(f.numRecords, 2500)
   const file = await pq.ParquetFile.fromFile(await openAsBlob(join(outDir, f.name)))
   const meta = file.metadata()
   t.same(meta.rowGroups().map((g) => g.numRows()), [1000, 1000, 500])
   t.equal(meta.fileMetadata().numRows(), 2500)
-  t.equal(meta.rowGroup(0).column(0).compression(), pq.Compression.ZSTD)
+  t.equal(meta.rowGroup(0).column(0).compression(), pq.Compression.SNAPPY)
   meta.free()
   file.free()
+})
+
+t.test('encodings: no dictionary and delta encoding for high-cardinality integers, a dictionary for repetitive columns', async (t) => {
+  const outDir = tempDir(t)
+  const rows = Array.from({ length: 5000 }, (_, i) => `${i * 7919},${1700000000 + i}.5,2024-01-01T00:00:${String(i % 60).padStart(2, '0')}Z,k${i % 5},${i % 3}`).join('\n')
+  const r = await ingestCsv({ kind: 'csv-ingest', file: csvFile(t, 'id,f,ts,key,small\n' + rows + '\n'), options: {}, outDir })
+  const file = await pq.ParquetFile.fromFile(await openAsBlob(join(outDir, r.files[0]!.name)))
+  const meta = file.metadata()
+  const enc = (c: number): pq.Encoding[] => meta.rowGroup(0).column(c).encodings()
+  t.ok(enc(0).includes(pq.Encoding.DELTA_BINARY_PACKED), 'distinct int64: delta')
+  t.notOk(enc(0).includes(pq.Encoding.RLE_DICTIONARY), 'distinct int64: no dictionary')
+  t.ok(enc(1).includes(pq.Encoding.PLAIN) && !enc(1).includes(pq.Encoding.RLE_DICTIONARY), 'distinct floats: plain')
+  t.ok(enc(3).includes(pq.Encoding.RLE_DICTIONARY), 'five strings: a dictionary')
+  t.ok(enc(4).includes(pq.Encoding.RLE_DICTIONARY) && !enc(4).includes(pq.Encoding.DELTA_BINARY_PACKED), 'three ints: a dictionary, no delta')
+  meta.free()
+  file.free()
+  const back = await readIngested({ outDir, files: r.files })
+  t.same(values(back.getChild('id')).slice(0, 3), [0n, 7919n, 15838n], 'delta-encoded values read back')
 })
 
 t.test('ParquetPartWriter: abort removes the file; writeParquetFile writes batches', async (t) => {

@@ -10,7 +10,7 @@ import { BatchBuilder } from './columns.js'
 import { CsvByteScanner, supportsBytes } from './csv-bytes.js'
 import { CsvScanner } from './csv-source.js'
 import { textOf, type CsvLayout } from './infer.js'
-import { DEFAULT_ROW_GROUP_ROWS, ParquetPartWriter, highCardinalityColumns } from './parquet-write.js'
+import { DEFAULT_ROW_GROUP_ROWS, ParquetPartWriter, encodingsFor } from './parquet-write.js'
 import { DeltaStats } from './stats.js'
 
 /** A chunk also ends after this many bytes of CSV, so that wide rows stay bounded in JS. */
@@ -81,7 +81,7 @@ export async function writePass(
     while (queue.length > 0) {
       const { batch, last } = queue.shift()!
       if (!open) {
-        const writer = await ParquetPartWriter.create(task.outDir, files.length, { rows: rowGroupRows, bytes: tuning.rowGroupBytes, noDictionary: highCardinalityColumns(batch) })
+        const writer = await ParquetPartWriter.create(task.outDir, files.length, { rows: rowGroupRows, bytes: tuning.rowGroupBytes, ...encodingsFor(batch) })
         written.push(writer)
         open = { writer, stats: new DeltaStats(fields) }
       }
