@@ -9,6 +9,7 @@ import { badRequest, payloadTooLarge } from '../../proto/errors.js'
 
 const HIGH_WATER = 4 * 1024 * 1024
 const LOW_WATER = 1024 * 1024
+const BLOCK = 1024 * 1024
 
 export class BodyReader implements AsyncIterable<Buffer> {
   readonly #queue: Buffer[] = []
@@ -17,16 +18,30 @@ export class BodyReader implements AsyncIterable<Buffer> {
   #paused = false
   #wake: (() => void) | null = null
   #failure: unknown = null
+  /** the block onData is filling, not queued yet */
+  #block: Buffer | null = null
+  #blockUsed = 0
   received = 0
 
   constructor(private readonly res: HttpResponse, signal: AbortSignal) {
     res.onData((chunk, isLast) => {
-      // Copy: uWS reuses the memory once this callback returns.
-      const copy = Buffer.from(new Uint8Array(chunk).slice())
-      this.received += copy.byteLength
-      if (copy.byteLength > 0) {
-        this.#queue.push(copy)
-        this.#queuedBytes += copy.byteLength
+      // Copy (uWS reuses the memory once this callback returns), into blocks of up to 1 MiB:
+      // uWS hands over 64 KiB or less at a time, and each queued piece costs its consumer a
+      // write. A body of one chunk (most JSON requests) is copied as it is.
+      const bytes = new Uint8Array(chunk)
+      this.received += bytes.byteLength
+      if (isLast && this.#block === null) {
+        if (bytes.byteLength > 0) this.#enqueue(Buffer.from(bytes))
+      } else {
+        for (let at = 0; at < bytes.byteLength;) {
+          if (this.#block === null) { this.#block = Buffer.allocUnsafeSlow(BLOCK); this.#blockUsed = 0 }
+          const n = Math.min(bytes.byteLength - at, BLOCK - this.#blockUsed)
+          this.#block.set(bytes.subarray(at, at + n), this.#blockUsed)
+          this.#blockUsed += n
+          at += n
+          if (this.#blockUsed === BLOCK) this.#flushBlock()
+        }
+        if (isLast) this.#flushBlock()
       }
       if (isLast) this.#ended = true
       if (!this.#ended && this.#queuedBytes > HIGH_WATER && !this.#paused) {
@@ -39,6 +54,18 @@ export class BodyReader implements AsyncIterable<Buffer> {
       this.#failure = signal.reason
       this.#notify()
     }, { once: true })
+  }
+
+  #enqueue(b: Buffer): void {
+    this.#queue.push(b)
+    this.#queuedBytes += b.byteLength
+  }
+
+  /** Queue the filled part of the current block. */
+  #flushBlock(): void {
+    const block = this.#block
+    this.#block = null
+    if (block !== null && this.#blockUsed > 0) this.#enqueue(this.#blockUsed === BLOCK ? block : block.subarray(0, this.#blockUsed))
   }
 
   #notify(): void {
