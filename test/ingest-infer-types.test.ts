@@ -1,7 +1,8 @@
 // Type inference rules: every recogniser and the lattice, through the task (whole-file
 // inference) and on the pure functions.
 import t from 'tap'
-import { classify, join, NULL, BOOLEAN, INT, FLOAT, DATE, TIMESTAMP, STRING, INT_WIDE, NAN_INF } from '../workers/ingest/values.js'
+import { civilDays, classify, join, NULL, BOOLEAN, INT, FLOAT, DATE, TIMESTAMP, STRING, INT_WIDE, NAN_INF } from '../workers/ingest/values.js'
+import { daysFromCivil } from '../proto/calendar.js'
 import { csvFile, preview, typesOf, type TestLike } from './helpers/ingest.js'
 
 /** One column named `v` holding `cells` (empty string = empty cell). */
@@ -92,4 +93,27 @@ t.test('values are converted exactly as inferred', async (t) => {
   t.same(Array.from(b!.values as Uint8Array).slice(0, 2), [1, 0])
   t.same(Array.from(d!.values as Int32Array).slice(0, 2), [1, -1])
   t.same(Array.from(big!.values as BigInt64Array), [9223372036854775807n, -9223372036854775808n, 9007199254740993n])
+})
+
+t.test('civilDays (cached month starts) equals the calendar arithmetic, validity checks included', async (t) => {
+  let checked = 0
+  for (const y of [1, 2, 3, 4, 99, 100, 400, 1582, 1899, 1900, 1969, 1970, 1999, 2000, 2023, 2024, 2100, 9999]) {
+    for (let m = 1; m <= 12; m++) {
+      for (const d of [1, 15, 28, 29, 30, 31]) {
+        const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)
+        const dim = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]!
+        // twice: the first call fills the month's entry, the second reads it
+        for (let k = 0; k < 2; k++) {
+          const got = civilDays(y, m, d)
+          if (d > dim) { if (!Number.isNaN(got)) t.fail(`${y}-${m}-${d} is not a date`) }
+          else if (got !== daysFromCivil(y, m, d)) t.fail(`${y}-${m}-${d}: ${got} vs ${daysFromCivil(y, m, d)}`)
+          checked++
+        }
+      }
+    }
+  }
+  t.ok(Number.isNaN(civilDays(0, 1, 1)) && Number.isNaN(civilDays(2024, 13, 1)) && Number.isNaN(civilDays(2024, 1, 0)), 'out of range')
+  t.equal(civilDays(1970, 1, 1), 0)
+  t.equal(civilDays(1969, 12, 31), -1)
+  t.equal(checked, 18 * 12 * 6 * 2)
 })

@@ -22,7 +22,7 @@ import { writePass, type IngestTuning, type ProgressSink } from './write-pass.js
 export const DEFAULT_PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 const PROBE_BYTES = 1024 * 1024
 
-function parallelMinBytes(tuning: IngestTuning): number {
+export function parallelMinBytes(tuning: IngestTuning): number {
   if (tuning.parallelMinBytes !== undefined) return tuning.parallelMinBytes
   const raw = process.env.CSV_PARALLEL_MIN_BYTES
   const env = Number(raw)
@@ -85,12 +85,50 @@ export interface RangeJob {
 const RANGE_WORKER = new URL(`./range-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
 
 /**
+ * The helper thread of a split write, started before it is needed: a thread takes ~0.3 s to
+ * start (modules, wasm), which then overlaps the sample inference. `close` stops it when it
+ * was not used (no split, or a fallback before it); a used helper ends by itself.
+ */
+export class RangeHelper {
+  readonly #worker = new Worker(RANGE_WORKER)
+  #used = false
+
+  constructor() {
+    this.#worker.on('error', () => {}) // reported by run(), or irrelevant when never used
+  }
+
+  /** Write `job`'s range there; rejects with LayoutMismatch on any failure. */
+  run(job: RangeJob, onProgress: (bytes: number, rows: number) => void): Promise<CsvIngestResult> {
+    this.#used = true
+    const w = this.#worker
+    return new Promise<CsvIngestResult>((resolve, reject) => {
+      let settled = false
+      w.on('message', (m: RangeMessage) => {
+        if (m.kind === 'progress') { onProgress(m.bytes, m.rows); return }
+        settled = true
+        // whatever went wrong there, the exact way on one thread decides
+        if (m.ok) resolve(m.value)
+        else reject(new LayoutMismatch(`CSV range worker: ${m.message}`))
+      })
+      w.on('error', (err) => { settled = true; reject(new LayoutMismatch(`CSV range worker: ${err.message}`)) })
+      w.on('exit', (code) => { if (!settled) reject(new LayoutMismatch(`CSV range worker exited with ${code}`)) })
+      w.postMessage(job)
+    })
+  }
+
+  close(): void {
+    if (!this.#used) void this.#worker.terminate()
+  }
+}
+
+/**
  * Write the file as two ranges [bom, split) here and [split, end) in a helper thread. Throws
  * LayoutMismatch or a 422 for the caller to fall back to the exact way (after both ranges'
  * files are deleted), or what writePass throws.
  */
 export async function writeSplit(
   task: CsvIngestTask, layout: CsvLayout, guard: Int8Array, tuning: IngestTuning, target: number, split: number, progress?: ProgressSink,
+  helperThread: RangeHelper = new RangeHelper(),
 ): Promise<CsvIngestResult> {
   const { progress: _port, ...plain } = task
   const job: RangeJob = { task: plain, layout, guard, tuning, target, start: split }
@@ -102,19 +140,7 @@ export async function writeSplit(
     start: (phase, total) => progress?.start(phase, total),
     update: (bytes, rows) => { ownBytes = bytes; ownRows = rows; progress?.update(ownBytes + helperBytes, ownRows + helperRows) },
   }
-  const helper = new Promise<CsvIngestResult>((resolve, reject) => {
-    const w = new Worker(RANGE_WORKER, { workerData: job })
-    let settled = false
-    w.on('message', (m: RangeMessage) => {
-      if (m.kind === 'progress') { helperBytes = m.bytes; helperRows = m.rows; return }
-      settled = true
-      // whatever went wrong there, the exact way on one thread decides
-      if (m.ok) resolve(m.value)
-      else reject(new LayoutMismatch(`CSV range worker: ${m.message}`))
-    })
-    w.on('error', (err) => { settled = true; reject(new LayoutMismatch(`CSV range worker: ${err.message}`)) })
-    w.on('exit', (code) => { if (!settled) reject(new LayoutMismatch(`CSV range worker exited with ${code}`)) })
-  })
+  const helper = helperThread.run(job, (bytes, rows) => { helperBytes = bytes; helperRows = rows })
   helper.catch(() => {}) // awaited below
   const own = await writePass(task, layout, guard, tuning, target, sink, { start: layout.bomLength, end: split, header: layout.dialect.header })
     .then((value) => ({ value }), (error: unknown) => ({ error }))

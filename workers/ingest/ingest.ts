@@ -6,12 +6,13 @@
  * attempt and the exact way runs: inference over every row (infer.ts), then a second pass
  * that writes (write-pass.ts). Runs in worker threads. On failure every file written is deleted.
  */
+import { stat } from 'node:fs/promises'
 import { SluiceError, invalidParameter } from '../../proto/errors.js'
 import type { CsvIngestResult, CsvIngestTask } from '../../proto/ingest.js'
 import { LayoutMismatch } from './columns.js'
 import { openCsvSource, type CsvSource } from './encoding.js'
 import { inferCsv, textOptions, type CsvLayout } from './infer.js'
-import { findSplit, writeSplit } from './ingest-split.js'
+import { RangeHelper, findSplit, parallelMinBytes, writeSplit } from './ingest-split.js'
 import { ProgressReporter } from './progress.js'
 import { writePass, type IngestTuning } from './write-pass.js'
 
@@ -66,16 +67,21 @@ async function onePass(task: CsvIngestTask, source: CsvSource, tuning: IngestTun
   const options = task.options ?? {}
   const sample = sampleBytes(tuning)
   if (sample <= 0) return null
+  // a file large enough to be split gets its helper thread now, to start during inference
+  const min = parallelMinBytes(tuning)
+  const helper = min >= 0 && (await stat(source.path)).size >= min ? new RangeHelper() : undefined
   try {
     const layout = await inferCsv(task.file, options, 0, progress, source, sample)
     if (layout.complete) return await writePass(task, layout, null, tuning, target, progress)
     const guard = guardCodes(layout, options)
     const split = await findSplit(layout, tuning)
-    if (split !== null) return await writeSplit(task, layout, guard, tuning, target, split, progress)
+    if (split !== null) return await writeSplit(task, layout, guard, tuning, target, split, progress, helper)
     return await writePass(task, layout, guard, tuning, target, progress)
   } catch (err) {
     if (!(err instanceof LayoutMismatch) && !(err instanceof SluiceError && err.status === 422)) throw err
     return null
+  } finally {
+    helper?.close()
   }
 }
 

@@ -131,17 +131,21 @@ function int64Range(st: ColumnStats, v: BigInt64Array, nulls: Uint8Array | null,
 }
 
 function floatRange(st: ColumnStats, v: Float64Array, nulls: Uint8Array | null, n: number): void {
-  let min = st.min as number | null
-  let max = st.max as number | null
+  // numbers only in the loop (a `number | null` bound makes every comparison generic)
+  let lo = Infinity
+  let hi = -Infinity
+  let any = false
   for (let i = 0; i < n; i++) {
     if (nulls && nulls[i]) continue
     const x = v[i]!
     if (x !== x) continue // NaN
-    if (min === null || x < min) min = x
-    if (max === null || x > max) max = x
+    any = true
+    if (x < lo) lo = x
+    if (x > hi) hi = x
   }
-  st.min = min
-  st.max = max
+  if (!any) return
+  if (st.min === null || lo < (st.min as number)) st.min = lo
+  if (st.max === null || hi > (st.max as number)) st.max = hi
 }
 
 function stringRange(st: ColumnStats, v: string[], nulls: Uint8Array | null, n: number): void {

@@ -168,12 +168,23 @@ function datePrefix(s: string): number {
   return civilDays(two(s, 0) * 100 + two(s, 2), two(s, 5), two(s, 8))
 }
 
+/**
+ * Day number of the first of each month of years 1..9999, filled as met (0: not yet; values
+ * are stored + MONTH_BIAS to stay positive): a date column parses millions of cells of a few
+ * hundred months.
+ */
+const monthStart = new Int32Array(10000 * 12)
+const MONTH_BIAS = 1_000_000
+
 /** Days since 1970-01-01 of year-month-day when it is a real date of years 1..9999, else NaN. */
 export function civilDays(y: number, m: number, d: number): number {
   if (y < 1 || m < 1 || m > 12 || d < 1) return NaN
   const dim = m === 2 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) ? 29 : DAYS_IN_MONTH[m]!
   if (d > dim) return NaN
-  return daysFromCivil(y, m, d)
+  const k = y * 12 + m - 1
+  let first = monthStart[k]!
+  if (first === 0) monthStart[k] = first = daysFromCivil(y, m, 1) + MONTH_BIAS
+  return first - MONTH_BIAS + d - 1
 }
 
 /** Days since 1970-01-01 of a `YYYY-MM-DD` cell, or NaN. */
