@@ -159,6 +159,7 @@ export class CsvByteScanner {
       const recStart = pos
       let nf = 0
       let recEnd = -1
+      let anyEscaped = 0 // a field of this record holds doubled quotes
       for (;;) {
         if (nf === starts.length) {
           this.#grow()
@@ -187,6 +188,7 @@ export class CsvByteScanner {
           starts[nf] = pos + 1
           ends[nf] = q
           escapedAt[nf++] = escaped
+          anyEscaped |= escaped
           const after = q + 1
           if (after >= to) { recEnd = to; break }
           const c = buf[after]!
@@ -219,7 +221,7 @@ export class CsvByteScanner {
         recEnd = to
         break
       }
-      if (!this.#record(buf, nf, recStart)) return -1
+      if (!this.#record(buf, nf, recStart, anyEscaped)) return -1
       pos = recEnd
     }
     return to
@@ -241,7 +243,7 @@ export class CsvByteScanner {
   }
 
   /** One complete record of `nf` fields starting at buf[recStart]; false after a failure. */
-  #record(buf: Uint8Array, nf: number, recStart: number): boolean {
+  #record(buf: Uint8Array, nf: number, recStart: number, anyEscaped: number): boolean {
     const rec = this.#rec
     const start = this.#base + recStart
     this.recordStart = start
@@ -258,7 +260,7 @@ export class CsvByteScanner {
       this.#fail(recStart, `expected ${this.width} fields, found ${nf}`)
       return false
     }
-    for (let f = 0; f < nf; f++) if (this.#escaped[f]) rec.ends[f] = unescapeInPlace(buf, rec.starts[f]!, rec.ends[f]!, this.#quote)
+    if (anyEscaped) for (let f = 0; f < nf; f++) if (this.#escaped[f]) rec.ends[f] = unescapeInPlace(buf, rec.starts[f]!, rec.ends[f]!, this.#quote)
     rec.buf = buf
     try {
       for (; this.#pendingBlank > 0; this.#pendingBlank--) this.#onRecord(this.#blank)
