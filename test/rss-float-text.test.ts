@@ -4,6 +4,7 @@
 import t from 'tap'
 import v8 from 'node:v8'
 import { ByteSink } from '../workers/kernels/byte-sink.js'
+import { formatFloat32 } from '../workers/kernels/text.js'
 import { rng } from '../loadtest/generate.js'
 
 function text(x: number): string {
@@ -48,4 +49,28 @@ t.test('decimals leave no garbage in the old generation', async (t) => {
   }
   // String(x) left ~24 bytes a value there (~4.8 MB for these)
   t.ok(grown < 1 << 20, `old space grew by ${grown} bytes over ${xs.length} floats`)
+})
+
+t.test('formatFloat32: whole integers, else the shortest text that reads back as the same float32, as String would spell it', async (t) => {
+  const r = rng(32)
+  const buf = new DataView(new ArrayBuffer(4))
+  let bad = 0
+  for (let k = 0; k < 200_000; k++) {
+    // random bit patterns: every exponent, subnormals, both signs
+    buf.setUint32(0, Math.floor(r() * 2 ** 32))
+    const x = buf.getFloat32(0)
+    if (!Number.isFinite(x)) continue
+    const out = formatFloat32(x)
+    const back = Number(out)
+    // integers below 1e21 are written whole (they are exact), others as short as they go
+    let shortest = true
+    if (!(Number.isInteger(x) && Math.abs(x) < 1e21)) for (let p = 1; p < out.replace(/^-|e.*$|\./g, '').replace(/^0+/, '').length; p++) if (Math.fround(Number(x.toPrecision(p))) === x) shortest = false
+    if (Math.fround(back) !== x || String(back) !== out || !shortest) { if (bad++ < 5) t.fail(`${x}: ${out}`) }
+  }
+  t.equal(bad, 0, 'every value round-trips, in String\'s spelling, and no shorter precision does')
+  t.equal(formatFloat32(Math.fround(0.1)), '0.1')
+  t.equal(formatFloat32(-0), '0')
+  t.equal(formatFloat32(Number.NaN), 'NaN')
+  t.equal(formatFloat32(-Infinity), '-Infinity')
+  t.equal(formatFloat32(Math.fround(16777217)), '16777216')
 })

@@ -55,12 +55,16 @@ export function formatFloat64(x: number): string {
  * as e.g. 0.10000000149011612; this returns "0.1").
  */
 export function formatFloat32(x: number): string {
-  if (!Number.isFinite(x) || Number.isInteger(x) && Math.abs(x) < 1e21) return String(x)
+  if (!Number.isFinite(x)) return String(x)
+  // JSON.stringify, not String: same text for finite numbers, but String(x) allocates its
+  // result in the old generation (V8's number-string cache), garbage that a streaming worker
+  // frees only at a full GC (see ByteSink.float)
+  if (Number.isInteger(x) && Math.abs(x) < 1e21) return JSON.stringify(x)
   for (let p = 1; p < 9; p++) {
     const y = Number(x.toPrecision(p))
-    if (Math.fround(y) === x) return String(y)
+    if (Math.fround(y) === x) return JSON.stringify(y)
   }
-  return String(Number(x.toPrecision(9)))
+  return JSON.stringify(Number(x.toPrecision(9)))
 }
 
 /** Standard base64 of bytes. */
