@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { isUtf8Values, type WriteBatch } from '../proto/batch.js'
 import type { Field } from '../proto/types.js'
 import { CsvByteScanner, supportsBytes } from '../workers/ingest/csv-bytes.js'
-import { CsvScanner } from '../workers/ingest/csv-source.js'
+import { CsvScanner, RecordError } from '../workers/ingest/csv-source.js'
 import { BatchBuilder } from '../workers/ingest/columns.js'
 import { DeltaStats } from '../workers/ingest/stats.js'
 import { BOOLEAN, DATE, FLOAT, INT, STRING, TIMESTAMP } from '../workers/ingest/values.js'
@@ -198,4 +198,23 @@ t.test('int64 bounds read without BigInts equal a BigInt scan (negative, beyond 
     deepStrictEqual([json.minValues.v ?? null, json.maxValues.v ?? null], [min === null ? null : String(min), max === null ? null : String(max)])
   }), { numRuns: 2000 })
   t.pass('2000 random columns')
+})
+
+t.test('error paths: a record over MAX_RECORD_BYTES (an unclosed quote) and a handler\'s RecordError, as the string tokenizer reports them', async (t) => {
+  // an unclosed quote on line 3 swallowing 17 MiB: refused for its size, naming line 3
+  const big = csvFile(t, 'a,b\n1,2\n3,"' + 'x\n'.repeat(8.5 * 1024 * 1024) + 'y\n')
+  const a = await scanStrings(big, ',', '"', Infinity)
+  const b = await scanBytes(big, ',', '"', Infinity)
+  t.match(a.error, /^line 3: a record is larger than/)
+  t.equal(b.error, a.error)
+  t.same(b.records, a.records, 'the records before it')
+  // a handler refusing the second data record: its line, the handler's message
+  const file = csvFile(t, 'h\n"x"\n"bad"\n"z"\n')
+  const refuse = (s: string) => { if (s === 'bad') throw new RecordError('refused') }
+  const sc = new CsvScanner(file, ',', 0, '"')
+  const bc = new CsvByteScanner(file, ',', 0, '"')
+  const e1 = await sc.run({ onRecord: (f) => refuse(f[0]!) }).then(() => 'no error', (e: Error) => e.message)
+  const e2 = await bc.run({ onRecord: (r) => refuse(Buffer.from(r.buf.subarray(r.starts[0], r.ends[0])).toString()) }).then(() => 'no error', (e: Error) => e.message)
+  t.equal(e1, 'line 3: refused')
+  t.equal(e2, e1)
 })

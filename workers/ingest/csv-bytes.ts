@@ -15,15 +15,11 @@
 import { isUtf8 } from 'node:buffer'
 import { open } from 'node:fs/promises'
 import { invalidFile } from '../../proto/errors.js'
-import { MAX_RECORD_BYTES, RecordError, completePrefix, firstInvalid, lineAt, utf8FailureMessage } from './csv-source.js'
+import { MAX_RECORD_BYTES, MSG_AFTER_CLOSE, MSG_TOO_LARGE, MSG_UNCLOSED, RecordError, completePrefix, firstInvalid, lineAt, utf8FailureMessage, type Failure, type ScanHandlers } from './csv-source.js'
 
 const READ_BYTES = 1024 * 1024
 const LF = 10
 const CR = 13
-
-const MSG_UNCLOSED = 'a quoted field is not closed'
-const MSG_AFTER_CLOSE = 'a closing quote is followed by a character other than a delimiter or a line end'
-const MSG_TOO_LARGE = `a record is larger than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)`
 
 /** Whether CsvByteScanner reads this dialect (else CsvScanner does). */
 export function supportsBytes(delimiter: string, quote: string, escape: string): boolean {
@@ -41,14 +37,6 @@ export interface ByteRecord {
   ends: Int32Array
 }
 
-export interface ByteScanHandlers {
-  /** As ScanHandlers.onRecord (same blank-line rules, same field count); may throw RecordError. */
-  onRecord(record: ByteRecord): void
-  /** After each read (about 1 MiB) was parsed; awaited (backpressure). */
-  onChunk?(bytesRead: number): Promise<void> | void
-}
-
-interface Failure { offset: number; message: string }
 
 /** CsvScanner's contract on bytes (see the file comment for the dialects it takes). */
 export class CsvByteScanner {
@@ -80,7 +68,7 @@ export class CsvByteScanner {
   }
 
   /** Parse the file (from `bomLength` to `end`). Throws SluiceError 422 as CsvScanner.run. */
-  async run(handlers: ByteScanHandlers): Promise<void> {
+  async run(handlers: ScanHandlers<ByteRecord>): Promise<void> {
     this.#onRecord = handlers.onRecord
     this.#failure = null
     this.#pendingBlank = 0

@@ -23,23 +23,26 @@ const READ_CHUNK_BYTES = 1024 * 1024
 const LF = 10
 const CR = 13
 
-const MSG_UNCLOSED = 'a quoted field is not closed'
-const MSG_AFTER_CLOSE = 'a closing quote is followed by a character other than a delimiter or a line end'
-const MSG_TOO_LARGE = `a record is larger than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)`
+/** Tokenizer messages (both tokenizers: csv-bytes.ts too). */
+export const MSG_UNCLOSED = 'a quoted field is not closed'
+export const MSG_AFTER_CLOSE = 'a closing quote is followed by a character other than a delimiter or a line end'
+export const MSG_TOO_LARGE = `a record is larger than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)`
 
-export interface ScanHandlers {
+export interface ScanHandlers<R = string[]> {
   /**
    * One record: every record has the same number of fields (the first record's). Blank lines
    * are skipped, except in a one-column file, where a blank line is an empty cell (trailing
    * blank lines are dropped either way). Called synchronously; may throw RecordError.
-   * The array is the handler's to keep.
+   * CsvScanner's arrays are the handler's to keep; CsvByteScanner's records (csv-bytes.ts)
+   * are valid during the call only.
    */
-  onRecord(fields: string[]): void
+  onRecord(record: R): void
   /** After each chunk of the file (about 1 MiB) was parsed; awaited (backpressure). */
   onChunk?(bytesRead: number): Promise<void> | void
 }
 
-interface Failure { offset: number; message: string }
+/** A problem found at a file offset (reported as "line N: message"). */
+export interface Failure { offset: number; message: string }
 
 /**
  * Parse `file` (starting after a BOM of `bomLength` bytes) with `delimiter`, `quote` and
