@@ -92,13 +92,20 @@ t.test('createQueryStream: pauses stop page fetches', async (t) => {
       seen.push(row.id)
       if (seen.length === 30) {
         stream.pause()
-        setTimeout(() => {
-          pausedAt = count(n0, 'GET', GET_RESULTS)
+        // let the fetches already in flight land (under a loaded CI one took over 100 ms):
+        // settled = no new page for 200 ms, within 5 s (bounded read-ahead must settle)
+        let last = -1
+        let waited = 0
+        const settle = (): void => {
+          const now = count(n0, 'GET', GET_RESULTS)
+          if (now !== last && waited < 5000) { last = now; waited += 200; setTimeout(settle, 200); return }
+          pausedAt = now
           setTimeout(() => {
             t.equal(count(n0, 'GET', GET_RESULTS), pausedAt, 'no page fetched during 300 ms of pause')
             stream.resume()
           }, 300)
-        }, 100)
+        }
+        setTimeout(settle, 100)
       }
     })
   })
