@@ -56,9 +56,19 @@ export function canGovern(p: Principal, d: Dataset): boolean {
 
 /** `name` in the caller's org if they may read it, else `404 dataset_not_found`. */
 export function readableDatasetNamed(s: Services, p: Principal, name: string): Dataset {
-  const d = s.datasets.get(p.org, name)
+  return { ...peekReadableDatasetNamed(s, p, name) }
+}
+
+/** As readableDatasetNamed, but the catalog's shared object (DatasetStore.peek): read it, never change it. */
+function peekReadableDatasetNamed(s: Services, p: Principal, name: string): Readonly<Dataset> {
+  const d = s.datasets.peek(p.org, name)
   if (!d || !canRead(s, p, d)) throw datasetNotFound(name)
   return d
+}
+
+/** The dataset named in the path as the catalog's shared object, if the caller may read it (paths that only read). */
+export function peekReadableDataset(ctx: RequestContext, s: Services): Readonly<Dataset> {
+  return peekReadableDatasetNamed(s, ctx.principal!, ctx.params.name)
 }
 
 /** The dataset named in the path, if the caller may read it; else `404 dataset_not_found`. */

@@ -109,18 +109,29 @@ export class DatasetStore {
     return this.#dataVersion
   }
 
+  /** The dataset, a copy the caller may change and then pass to update(). */
   get(org: string, name: string): Dataset | undefined {
+    const d = this.peek(org, name)
+    return d && { ...d }
+  }
+
+  /**
+   * The dataset as the memo holds it: shared, never to be changed (for paths that only read,
+   * like the cached explore answer). Any catalog write makes the next call return a new
+   * object, so memos keyed by this object's identity (masking views) follow every change.
+   */
+  peek(org: string, name: string): Readonly<Dataset> | undefined {
     const dataVersion = this.#externalVersion()
     const key = `${org}\u0000${name}`
     const m = this.#memo.get(key)
-    if (m && m.writes === this.#writes && m.dataVersion === dataVersion) return { ...m.d }
+    if (m && m.writes === this.#writes && m.dataVersion === dataVersion) return m.d
     this.#getStmt ??= this.db.prepare<[string, string]>('SELECT * FROM datasets WHERE org = ? AND name = ?')
     const row = this.#getStmt.get(org, name) as Row | undefined
     if (!row) return undefined
     const d = fromRow(row)
     if (this.#memo.size >= 1024) this.#memo.clear()
     this.#memo.set(key, { writes: this.#writes, dataVersion, d })
-    return { ...d }
+    return d
   }
 
   list(org: string, opts: ListOptions): { total: number; items: Dataset[] } {

@@ -52,6 +52,26 @@ export function maskingViewOf(d: Dataset, caller: Principal, schema: readonly Fi
   return { rules, fields: maskFields(schema, rules), key }
 }
 
+// Views of shared catalog objects (DatasetStore.peek), by caller: a new catalog object after
+// any write, and a principal per verified token, so an entry can never outlive what it read.
+const sharedViews = new WeakMap<Readonly<Dataset>, { caller: Principal; view: MaskingView }[]>()
+const SHARED_VIEWS_PER_DATASET = 16
+
+/**
+ * maskingViewOf for a dataset object the catalog shares (never changed in place), remembered
+ * per caller: the cached explore answer builds no rule map or masked schema per request.
+ * The view returned is shared too: read it, never change it.
+ */
+export function sharedMaskingViewOf(d: Readonly<Dataset>, caller: Principal): MaskingView {
+  let list = sharedViews.get(d)
+  if (list === undefined) sharedViews.set(d, list = [])
+  for (const e of list) if (e.caller === caller) return e.view
+  const view = maskingViewOf(d, caller)
+  if (list.length >= SHARED_VIEWS_PER_DATASET) list.shift()
+  list.push({ caller, view })
+  return view
+}
+
 /** The rules of a view as the array a worker task carries. */
 export const rulesOf = (view: MaskingView): MaskRule[] => [...view.rules.values()]
 

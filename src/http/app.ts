@@ -2,7 +2,7 @@
  * The uWS front end: one catch-all handler that copies the request, finds the route,
  * authenticates, runs the handler and maps errors — plus one log line per request.
  */
-import uWS from 'uWebSockets.js'
+import uWS, { type HttpRequest } from 'uWebSockets.js'
 import { notFound } from '../../proto/errors.js'
 import { RequestContext } from './context.js'
 import { BodyReader } from './body.js'
@@ -31,18 +31,32 @@ export function startHttp(router: Router, s: Services): Promise<RunningServer> {
   const app = uWS.App()
   let inFlight = 0
 
+  // One function for every request's end (no closure per request).
+  const finished = (ctx: RequestContext) => {
+    inFlight--
+    if (!s.log.isLevelEnabled('info')) return // no line to build
+    const durationMs = performance.now() - ctx.startedAt
+    s.log.info({
+      request_id: ctx.requestId, method: ctx.method, route: ctx.route, status: ctx.aborted && !ctx.status ? 499 : ctx.status,
+      bytes: ctx.bytesOut, duration_ms: Math.round(durationMs * 10) / 10, aborted: ctx.aborted || undefined,
+    }, 'request')
+  }
+
   app.any('/*', (res, req) => {
     const ctx = new RequestContext(res, req)
+    if (s.log.isLevelEnabled('info')) ctx.startedAt = performance.now()
     inFlight++
-    ctx.onFinish(() => {
-      inFlight--
-      if (!s.log.isLevelEnabled('info')) return // no line to build
-      const durationMs = performance.now() - ctx.startedAt
-      s.log.info({
-        request_id: ctx.requestId, method: ctx.method, route: ctx.route, status: ctx.aborted && !ctx.status ? 499 : ctx.status,
-        bytes: ctx.bytesOut, duration_ms: Math.round(durationMs * 10) / 10, aborted: ctx.aborted || undefined,
-      }, 'request')
-    })
+    ctx.onFinish(finished)
+    try {
+      route(ctx, req)
+    } finally {
+      ctx.inRequestHandler = false
+      // Not answered yet: the rest runs later, and uWS must hear of a client that leaves.
+      if (!ctx.finished) ctx.watchAbort()
+    }
+  })
+
+  function route(ctx: RequestContext, req: HttpRequest): void {
     const match = router.match(ctx.method, ctx.path)
     if (match === null || match === 'method') {
       // API.md has no 405 code: a method a path does not serve is 404 not_found, saying so.
@@ -51,9 +65,13 @@ export function startHttp(router: Router, s: Services): Promise<RunningServer> {
     }
     ctx.route = routeName(match.route)
     ctx.params = match.params
-    const body = match.route.body ? new BodyReader(res, ctx.signal) : null
-    void dispatch(ctx, s, match.route, body)
-  })
+    let body: BodyReader | null = null
+    if (match.route.body) {
+      ctx.readBodyHeaders(req)
+      body = new BodyReader(ctx.res, ctx.signal)
+    }
+    dispatch(ctx, s, match.route, body)
+  }
 
   return new Promise((resolve, reject) => {
     app.listen(s.config.host, s.config.port, (listenSocket) => {

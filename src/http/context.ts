@@ -9,25 +9,33 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js'
 import { SluiceError } from '../../proto/errors.js'
 import type { Principal } from '../auth/principal.js'
 import { errorBody, statusLine } from './errors.js'
+import type { PreparedHead } from './prepared-head.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /**
  * The request headers routes read, copied while the uWS request is valid. Only these: copying
  * every header (req.forEach into a Map) was a fifth of the JS time of a small cached request.
- * A route that needs another header adds it here (the type makes `header()` refuse others).
+ * The body headers are read only for routes that take a body (`readBodyHeaders`). A route
+ * that needs another header adds it here (the type makes `header()` refuse others).
  */
-const READ_HEADERS = ['authorization', 'accept', 'content-type', 'content-length', 'content-encoding', 'if-none-match', 'x-request-id'] as const
-export type RequestHeader = typeof READ_HEADERS[number]
+type BodyHeader = 'content-type' | 'content-length' | 'content-encoding'
+export type RequestHeader = 'authorization' | 'accept' | 'if-none-match' | BodyHeader
 
-// Request ids: UUID-shaped, a random per-process prefix plus a counter. randomUUID() per
-// request was about a tenth of a small cached request's handler time. Ids only correlate
-// logs; they are not secrets.
-const ID_PREFIX = crypto.randomUUID().slice(0, 24)
-let idCounter = 0
+// Request ids: UUID-shaped, a random prefix plus a counter. randomUUID() per request was
+// about a tenth of a small cached request's handler time. The counter's hex digits are
+// spelled from a small integer (fast), and a new random prefix is drawn each time the
+// counter wraps. Ids only correlate logs; they are not secrets.
+const ID_COUNTER_BASE = 0x10000000 // 2^28: its hex spelling is "1" and 7 digits
+const newIdPrefix = () => crypto.randomUUID().slice(0, 29) // xxxxxxxx-xxxx-xxxx-xxxx-xxxxx
+let idPrefix = newIdPrefix()
+let idCounter = ID_COUNTER_BASE
 function nextRequestId(): string {
-  idCounter = (idCounter + 1) % 0x1000000000000
-  return ID_PREFIX + idCounter.toString(16).padStart(12, '0')
+  if (++idCounter === 2 * ID_COUNTER_BASE) {
+    idCounter = ID_COUNTER_BASE + 1
+    idPrefix = newIdPrefix()
+  }
+  return idPrefix + idCounter.toString(16).slice(1) // 29 + 7 = 36 characters
 }
 
 /**
@@ -56,11 +64,15 @@ export class RequestContext {
   readonly method: string
   readonly path: string
   readonly rawQuery: string
-  /** values of READ_HEADERS, same order; undefined when absent or empty */
-  readonly #headers: (string | undefined)[] = []
-  readonly requestId: string
-  /** performance.now() when the request came in */
-  readonly startedAt = performance.now()
+  readonly #authorization: string
+  readonly #accept: string
+  readonly #ifNoneMatch: string
+  #contentType = ''
+  #contentLength = ''
+  #contentEncoding = ''
+  #requestId: string
+  /** performance.now() when the request came in; set by app.ts only when request lines are logged */
+  startedAt = 0
   // Created on first use: most small requests never need a signal, and making one costs.
   #abort: AbortController | null = null
   #abortReason: unknown = null
@@ -72,22 +84,46 @@ export class RequestContext {
   /** true once the status line went out: later failures cannot change the status */
   headersSent = false
   finished = false
-  #onFinish: (() => void) | null = null
+  /**
+   * True while the uWS request handler that made this context runs: uWS corks the response
+   * during it, so writes need no cork() of their own (app.ts clears it when the handler returns).
+   */
+  inRequestHandler = true
+  #onFinish: ((ctx: RequestContext) => void) | null = null
 
   constructor(readonly res: HttpResponse, req: HttpRequest) {
     this.method = req.getCaseSensitiveMethod().toUpperCase()
     this.path = req.getUrl()
     this.rawQuery = req.getQuery() ?? ''
-    for (const name of READ_HEADERS) this.#headers.push(req.getHeader(name) || undefined)
-    const given = this.header('x-request-id')
-    this.requestId = given && REQUEST_ID.test(given) ? given : nextRequestId()
-    res.onAborted(() => {
+    this.#authorization = req.getHeader('authorization')
+    this.#accept = req.getHeader('accept')
+    this.#ifNoneMatch = req.getHeader('if-none-match')
+    const given = req.getHeader('x-request-id')
+    this.#requestId = given && REQUEST_ID.test(given) ? given : nextRequestId()
+  }
+
+  /** Copies the body headers; call while the uWS request is valid, for routes that take a body. */
+  readBodyHeaders(req: HttpRequest): void {
+    this.#contentType = req.getHeader('content-type')
+    this.#contentLength = req.getHeader('content-length')
+    this.#contentEncoding = req.getHeader('content-encoding')
+  }
+
+  /**
+   * Starts watching for the client going away. uWS needs this before its handler returns
+   * without having answered; a request answered inside the handler (a cached result) never
+   * pays for the callback.
+   */
+  watchAbort(): void {
+    this.res.onAborted(() => {
       this.finished = true
       this.#abortReason = new SluiceError(499, 'client_closed', 'client closed the connection')
       this.#abort?.abort(this.#abortReason)
       this.#finish()
     })
   }
+
+  get requestId(): string { return this.#requestId }
 
   get signal(): AbortSignal {
     if (!this.#abort) {
@@ -99,7 +135,19 @@ export class RequestContext {
 
   get aborted(): boolean { return this.#abortReason !== null }
 
-  header(name: RequestHeader): string | undefined { return this.#headers[READ_HEADERS.indexOf(name)] }
+  /** A request header's value; undefined when absent or empty. */
+  header(name: RequestHeader): string | undefined {
+    let v: string
+    switch (name) {
+      case 'authorization': v = this.#authorization; break
+      case 'accept': v = this.#accept; break
+      case 'if-none-match': v = this.#ifNoneMatch; break
+      case 'content-type': v = this.#contentType; break
+      case 'content-length': v = this.#contentLength; break
+      case 'content-encoding': v = this.#contentEncoding; break
+    }
+    return v || undefined
+  }
 
   /** Query parameters, percent-decoded, in order, repeats kept. */
   queryEntries(): [string, string][] {
@@ -110,12 +158,13 @@ export class RequestContext {
     return new URLSearchParams(this.rawQuery).get(name)
   }
 
-  onFinish(cb: () => void): void { this.#onFinish = cb }
+  /** `cb(this)` once the response is finished or the client went away. */
+  onFinish(cb: (ctx: RequestContext) => void): void { this.#onFinish = cb }
 
   #finish(): void {
     const cb = this.#onFinish
     this.#onFinish = null
-    cb?.()
+    cb?.(this)
   }
 
   /** Status line and headers; call inside cork(). */
@@ -126,30 +175,59 @@ export class RequestContext {
     for (const k in extraHeaders) this.res.writeHeader(k, extraHeaders[k]!)
   }
 
+  #writeWhole(status: number, body: string | Uint8Array, contentType: string, extraHeaders: Record<string, string>): void {
+    this.#writeHead(status, contentType, extraHeaders)
+    this.res.end(body)
+  }
+
+  #writeEmpty(status: number, extraHeaders: Record<string, string>): void {
+    this.res.writeStatus(statusLine(status))
+    this.res.writeHeader('X-Request-Id', this.requestId)
+    for (const k in extraHeaders) this.res.writeHeader(k, extraHeaders[k]!)
+    this.res.endWithoutBody(0)
+  }
+
   /** Writes a whole response. */
   send(status: number, body: string | Uint8Array, contentType: string, extraHeaders: Record<string, string> = {}): void {
     if (this.finished) return
     this.status = status
-    this.res.cork(() => {
-      this.#writeHead(status, contentType, extraHeaders)
-      this.res.end(body)
-    })
+    // Inside the request handler uWS has corked the response already (its documented default).
+    if (this.inRequestHandler) this.#writeWhole(status, body, contentType, extraHeaders)
+    else this.res.cork(() => this.#writeWhole(status, body, contentType, extraHeaders))
     this.bytesOut += typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength
     this.headersSent = true
     this.finished = true
     this.#finish()
   }
 
+  /**
+   * Writes a whole response whose status and fixed headers were prepared once (see
+   * prepared-head.ts), plus this request's X-Request-Id; `body` null: no body (304).
+   */
+  sendPrepared(head: PreparedHead, body: Uint8Array | null): void {
+    if (this.finished) return
+    this.status = head.status
+    if (this.inRequestHandler) this.#writePrepared(head, body)
+    else this.res.cork(() => this.#writePrepared(head, body))
+    if (body) this.bytesOut += body.byteLength
+    this.headersSent = true
+    this.finished = true
+    this.#finish()
+  }
+
+  #writePrepared(head: PreparedHead, body: Uint8Array | null): void {
+    this.res.writeStatus(head.text)
+    this.res.writeHeader('X-Request-Id', this.requestId)
+    if (body) this.res.end(body)
+    else this.res.endWithoutBody(0)
+  }
+
   /** A response without a body (204, 304). */
   sendEmpty(status: number, extraHeaders: Record<string, string> = {}): void {
     if (this.finished) return
     this.status = status
-    this.res.cork(() => {
-      this.res.writeStatus(statusLine(status))
-      this.res.writeHeader('X-Request-Id', this.requestId)
-      for (const k in extraHeaders) this.res.writeHeader(k, extraHeaders[k]!)
-      this.res.endWithoutBody(0)
-    })
+    if (this.inRequestHandler) this.#writeEmpty(status, extraHeaders)
+    else this.res.cork(() => this.#writeEmpty(status, extraHeaders))
     this.headersSent = true
     this.finished = true
     this.#finish()

@@ -32,4 +32,7 @@ const REASONS: Record<number, string> = {
   504: 'Gateway Timeout',
 }
 
-export const statusLine = (status: number) => `${status} ${REASONS[status] ?? 'Status'}`
+const STATUS_LINES = new Map(Object.entries(REASONS).map(([code, reason]) => [Number(code), `${code} ${reason}`]))
+
+/** `200 OK`: the known lines are spelled once, not per response. */
+export const statusLine = (status: number): string => STATUS_LINES.get(status) ?? `${status} Status`

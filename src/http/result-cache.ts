@@ -20,6 +20,7 @@ import type { OutputFormat, Plan } from '../../proto/plan.js'
 import type { MaskingView } from '../governance/masking-view.js'
 import { configureLatestVersionMemo, onTableCommitted } from '../lakehouse/snapshot-cache.js'
 import type { Services } from './services.js'
+import { prepareHead, type PreparedHead } from './prepared-head.js'
 
 export interface CachedResult {
   key: string
@@ -27,6 +28,20 @@ export interface CachedResult {
   root: string
   etag: string
   body: Buffer
+  /** the head of a 200 answered from this entry and of a 304 for it, spelled once (a polled URL builds none) */
+  hitHead: PreparedHead
+  notModifiedHead: PreparedHead
+}
+
+/** Cache-Control of explore answers that carry an ETag: the client keeps them but asks again each time. */
+export const REVALIDATE = 'private, no-cache'
+
+export function cachedResult(key: string, root: string, etag: string, body: Buffer, contentType: string): CachedResult {
+  return {
+    key, root, etag, body,
+    hitHead: prepareHead(200, { 'Content-Type': contentType, ETag: etag, 'Cache-Control': REVALIDATE, 'X-Cache': 'hit' }),
+    notModifiedHead: prepareHead(304, { ETag: etag, 'Cache-Control': REVALIDATE }),
+  }
 }
 
 /** Map, key string, object: what an entry costs besides its body. */
@@ -36,15 +51,18 @@ const sizeOf = (e: CachedResult) => e.body.byteLength + e.key.length * 2 + ENTRY
 
 export class ResultCache {
   readonly #entries = new Map<string, CachedResult>() // insertion order is recency
+  /** key of the most recently used entry: a hit on it has nothing to reorder (a polled URL) */
+  #newest: string | undefined
   #bytes = 0
 
   constructor(readonly budgetBytes: number, readonly maxEntryBytes: number) {}
 
   get(key: string): CachedResult | undefined {
     const e = this.#entries.get(key)
-    if (e) { // refresh recency
+    if (e && key !== this.#newest) { // refresh recency
       this.#entries.delete(key)
       this.#entries.set(key, e)
+      this.#newest = key
     }
     return e
   }
@@ -60,6 +78,7 @@ export class ResultCache {
     if (!this.accepts(e.body.byteLength)) return
     this.#drop(e.key)
     this.#entries.set(e.key, e)
+    this.#newest = e.key
     this.#bytes += sizeOf(e)
     for (const [key] of this.#entries) {
       if (this.#bytes <= this.budgetBytes) break
@@ -76,6 +95,7 @@ export class ResultCache {
     const e = this.#entries.get(key)
     if (!e) return
     this.#entries.delete(key)
+    if (key === this.#newest) this.#newest = undefined
     this.#bytes -= sizeOf(e)
   }
 

@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import type { TaskMasks } from '../../../proto/masks.js'
-import { maskingViewOf, outputColumns, rulesOf, type MaskingView } from '../../governance/masking-view.js'
+import { maskingViewOf, outputColumns, rulesOf, sharedMaskingViewOf, type MaskingView } from '../../governance/masking-view.js'
 import { maskSaltOf } from '../../governance/salt.js'
 import { OUTPUT_FORMATS, type Plan, type OutputFormat, type ReadAt } from '../../../proto/plan.js'
 import { SluiceError, invalidParameter } from '../../../proto/errors.js'
@@ -19,10 +19,10 @@ import type { Dataset } from '../../catalog/index.js'
 import type { RequestContext } from '../context.js'
 import type { Route } from '../router.js'
 import type { Services } from '../services.js'
-import { readableDataset } from '../../auth/dataset-access.js'
+import { peekReadableDataset, readableDataset } from '../../auth/dataset-access.js'
 import { refreshRegisteredDataset } from '../../connectors/lakehouse-tables.js'
 import { CONTENT_TYPES, negotiateFormat, streamResult } from '../result-stream.js'
-import { etagOf, ifNoneMatchMatches, resultCacheOf, resultKey } from '../result-cache.js'
+import { cachedResult, etagOf, ifNoneMatchMatches, resultCacheOf, resultKey, REVALIDATE } from '../result-cache.js'
 import { memoParse } from '../parse-memo.js'
 import { enumParam, intParam } from '../params.js'
 
@@ -61,7 +61,7 @@ async function sourceOf(s: Services, d: Dataset, req: ExploreRequest): Promise<A
   return isBigQueryDataset(s, d) ? exploreBigQuery(s.pool, s.connectors, d, req) : explorePostgres(s.pool, s.connectors, d, req)
 }
 
-interface Current { d: Dataset; view: MaskingView; latest: number | null }
+interface Current { d: Readonly<Dataset>; view: MaskingView; latest: number | null }
 
 async function runExplore(ctx: RequestContext, s: Services, cur: Current, plan: Plan, format: OutputFormat | null, readAt: ReadAt, conditional: boolean): Promise<void> {
   if (s.draining.value) throw new SluiceError(503, 'overloaded', 'server is shutting down')
@@ -78,7 +78,7 @@ async function runExplore(ctx: RequestContext, s: Services, cur: Current, plan: 
   const key = resultKey({ datasetId: d.id, version: at.version, plan, format: fmt, view, salt })
   const hit = cache.get(key)
   const etag = hit?.etag ?? etagOf(key)
-  const headers = { ETag: etag, 'Cache-Control': 'private, no-cache' }
+  const headers = { ETag: etag, 'Cache-Control': REVALIDATE }
   // A registered table's files may have been swapped for links since the answer was read.
   const answeredFromCache = hit || (conditional && ifNoneMatchMatches(ctx.header('if-none-match'), etag))
   if (answeredFromCache && d.kind === 'lakehouse' && !isManagedTable(s.config.dataDir, d)) await confineTableVersion(await tableRefOf(s.config.dataDir, d), at.version)
@@ -89,7 +89,7 @@ async function runExplore(ctx: RequestContext, s: Services, cur: Current, plan: 
     return
   }
   if (hit) {
-    ctx.send(200, hit.body, CONTENT_TYPES[fmt], { ...headers, 'X-Cache': 'hit' })
+    ctx.sendPrepared(hit.hitHead, hit.body)
     return
   }
   // Read exactly the version the key names, even if a commit lands meanwhile.
@@ -97,7 +97,7 @@ async function runExplore(ctx: RequestContext, s: Services, cur: Current, plan: 
   const root = path.resolve(d.tablePath!)
   await streamResult(ctx, fmt, await sourceOf(s, d, req), s.log, {
     headers: { ...headers, 'X-Cache': 'miss' },
-    capture: cache.accepts(0) ? { maxBytes: cache.maxEntryBytes, done: (body) => cache.put({ key, root, etag, body }) } : undefined,
+    capture: cache.accepts(0) ? { maxBytes: cache.maxEntryBytes, done: (body) => cache.put(cachedResult(key, root, etag, body, CONTENT_TYPES[fmt])) } : undefined,
   })
 }
 
@@ -152,19 +152,19 @@ const parseGetExplore = (ctx: RequestContext, cur: Current, latest: number) =>
  */
 function answerCachedExplore(ctx: RequestContext, s: Services): boolean {
   if (s.draining.value) return false
-  const d = readableDataset(ctx, s)
+  const d = peekReadableDataset(ctx, s)
   if (d.kind === 'connector' || !d.tablePath || tableKindOf(d) !== 'delta' || (d.kind === 'lakehouse' && !isManagedTable(s.config.dataDir, d))) return false
   const latest = latestVersionHint(d.tablePath)
   if (latest === null || latest !== d.currentVersion) return false
-  const cur: Current = { d, view: maskingViewOf(d, ctx.principal!), latest }
+  const cur: Current = { d, view: sharedMaskingViewOf(d, ctx.principal!), latest }
   const { plan, format, readAt } = parseGetExplore(ctx, cur, latest)
   if (readAt.asOf !== null || (readAt.version !== null && readAt.version !== latest)) return false
   const fmt = negotiateFormat(format, ctx.header('accept'))
   const salt = cur.view.rules.size === 0 ? '' : maskSaltOf(s.secrets, d.org)
   const hit = resultCacheOf(s).get(resultKey({ datasetId: d.id, version: latest, plan, format: fmt, view: cur.view, salt }))
   if (!hit) return false
-  if (ifNoneMatchMatches(ctx.header('if-none-match'), hit.etag)) ctx.sendEmpty(304, { ETag: hit.etag, 'Cache-Control': 'private, no-cache' })
-  else ctx.send(200, hit.body, CONTENT_TYPES[fmt], { ETag: hit.etag, 'Cache-Control': 'private, no-cache', 'X-Cache': 'hit' })
+  if (ifNoneMatchMatches(ctx.header('if-none-match'), hit.etag)) ctx.sendPrepared(hit.notModifiedHead, null)
+  else ctx.sendPrepared(hit.hitHead, hit.body)
   return true
 }
 
