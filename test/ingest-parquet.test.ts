@@ -7,6 +7,7 @@ import { DataType, TimeUnit } from 'apache-arrow'
 import * as pq from 'parquet-wasm'
 import { ingestCsv } from '../workers/ingest/ingest.js'
 import { ParquetPartWriter, writeParquetFile } from '../workers/ingest/parquet-write.js'
+import { readUploadFooter } from '../workers/ingest/parquet-upload-footer.js'
 import { csvFile, ingest, parquetSchema, readIngested, readParquet, tempDir, values, type Thrift } from './helpers/ingest.js'
 
 const CSV = [
@@ -100,6 +101,18 @@ t.test('encodings: no dictionary and delta encoding for high-cardinality integer
   file.free()
   const back = await readIngested({ outDir, files: r.files })
   t.same(values(back.getChild('id')).slice(0, 3), [0n, 7919n, 15838n], 'delta-encoded values read back')
+
+  // row-group statistics for every column but strings (parquet-write.ts noStatistics)
+  const footer = await readUploadFooter(join(outDir, r.files[0]!.name))
+  const stats = footer.rowGroups[0]!.stats
+  for (const name of ['id', 'f', 'ts', 'small']) {
+    const st = stats.get(name)
+    t.ok(st?.min && st?.max && st.nullCount === 0n, `${name}: min, max and null count in the row group`)
+  }
+  t.equal(stats.get('key'), null, 'the string column: no row-group statistics (its min/max are in the Delta stats)')
+  const le = (b: Uint8Array) => Buffer.from(b).readBigInt64LE(0)
+  t.equal(le(stats.get('id')!.min!), 0n, 'int64 min')
+  t.equal(le(stats.get('id')!.max!), 4999n * 7919n, 'int64 max')
 })
 
 t.test('ParquetPartWriter: abort removes the file; writeParquetFile writes batches', async (t) => {

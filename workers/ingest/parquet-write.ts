@@ -40,16 +40,24 @@ export interface RowGroupLimits {
    * a dictionary): bench data, 1 M rows: 23.2 MB and 501 ms to encode vs 27.0 MB and 526 ms.
    */
   deltaEncoded?: string[]
+  /**
+   * columns written without row-group statistics: string columns (see encodingsFor). A
+   * string min/max is computed per value in wasm, ~4 ms per column per 128 Ki rows, 17% of
+   * a bench row group's encode; the Delta log carries every file's string min/max for
+   * pruning, and row-group string bounds prune only within sorted files.
+   */
+  noStatistics?: string[]
 }
 
 /**
  * Writer settings for a file whose first Batch is `batch`: no dictionary for its
  * high-cardinality columns, delta encoding for those that hold int64 or timestamps.
  */
-export function encodingsFor(batch: WriteBatch): Pick<RowGroupLimits, 'noDictionary' | 'deltaEncoded'> {
+export function encodingsFor(batch: WriteBatch): Pick<RowGroupLimits, 'noDictionary' | 'deltaEncoded' | 'noStatistics'> {
   const noDictionary = highCardinalityColumns(batch)
   const ints = new Set(batch.columns.filter((c) => c.type === 'int64' || c.type === 'timestamp').map((c) => c.name))
-  return { noDictionary, deltaEncoded: noDictionary.filter((n) => ints.has(n)) }
+  const noStatistics = batch.columns.filter((c) => c.type === 'string').map((c) => c.name)
+  return { noDictionary, deltaEncoded: noDictionary.filter((n) => ints.has(n)), noStatistics }
 }
 
 /** Values looked at per column by highCardinalityColumns. */
@@ -105,6 +113,7 @@ function writerProperties(limits: RowGroupLimits): pq.WriterProperties {
   // a flat column's path is its name; a name with a dot would be read as a nested path
   for (const name of limits.noDictionary ?? []) if (!name.includes('.')) b = b.setColumnDictionaryEnabled(name, false)
   for (const name of limits.deltaEncoded ?? []) if (!name.includes('.')) b = b.setColumnEncoding(name, pq.Encoding.DELTA_BINARY_PACKED)
+  for (const name of limits.noStatistics ?? []) if (!name.includes('.')) b = b.setColumnStatisticsEnabled(name, pq.EnabledStatistics.None)
   return b.build()
 }
 
