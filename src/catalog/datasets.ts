@@ -7,6 +7,7 @@ import type { Field } from '../../proto/types.js'
 import { nameTaken } from '../../proto/errors.js'
 import type { Statement } from 'better-sqlite3'
 import type { CatalogDb } from './db.js'
+import { catalogChanges, type CatalogChanges } from './changes.js'
 import type { DatasetSettings } from './settings.js'
 
 export type DatasetKind = 'connector' | 'lakehouse' | 'upload'
@@ -70,7 +71,9 @@ export interface ListOptions {
 }
 
 export class DatasetStore {
-  constructor(private readonly db: CatalogDb) {}
+  constructor(private readonly db: CatalogDb) {
+    this.#changes = catalogChanges(db)
+  }
 
   /** true when the catalog answers a trivial query */
   ping(): boolean {
@@ -85,29 +88,14 @@ export class DatasetStore {
     return crypto.randomUUID()
   }
 
-  // Every request looks a dataset up: the statements are prepared once, and a parsed row is
-  // reused while nothing wrote the table — writes through this store bump #writes; writes by
-  // another connection (none in normal operation: only the server writes the catalog) move
-  // PRAGMA data_version, seen within 100 ms. Callers get a shallow copy (they
-  // assign fields before update(); nested values are replaced, never changed in place).
+  // Every request looks a dataset up: the statement is prepared once, and a parsed row is
+  // reused while the catalog has not changed (changes.ts: writes through any store of this
+  // process, and other connections' writes seen within 100 ms). Callers of get() get a
+  // shallow copy (they assign fields before update(); nested values are replaced, never
+  // changed in place).
   #getStmt: Statement<[string, string]> | null = null
-  #dataVersionStmt: Statement<[]> | null = null
-  #writes = 0
-  readonly #memo = new Map<string, { writes: number; dataVersion: number; d: Dataset }>()
-
-  #dataVersion = -1
-  #dataVersionAtMs = 0
-
-  /** PRAGMA data_version, read at most every 100 ms (a statement per request costs as much as the rest of it). */
-  #externalVersion(): number {
-    const now = Date.now()
-    if (now - this.#dataVersionAtMs >= 100) {
-      this.#dataVersionStmt ??= this.db.prepare<[]>('PRAGMA data_version').pluck()
-      this.#dataVersion = this.#dataVersionStmt.get() as number
-      this.#dataVersionAtMs = now
-    }
-    return this.#dataVersion
-  }
+  readonly #changes: CatalogChanges
+  readonly #memo = new Map<string, { stamp: number; d: Dataset }>()
 
   /** The dataset, a copy the caller may change and then pass to update(). */
   get(org: string, name: string): Dataset | undefined {
@@ -121,16 +109,16 @@ export class DatasetStore {
    * object, so memos keyed by this object's identity (masking views) follow every change.
    */
   peek(org: string, name: string): Readonly<Dataset> | undefined {
-    const dataVersion = this.#externalVersion()
+    const stamp = this.#changes.stamp()
     const key = `${org}\u0000${name}`
     const m = this.#memo.get(key)
-    if (m && m.writes === this.#writes && m.dataVersion === dataVersion) return m.d
+    if (m && m.stamp === stamp) return m.d
     this.#getStmt ??= this.db.prepare<[string, string]>('SELECT * FROM datasets WHERE org = ? AND name = ?')
     const row = this.#getStmt.get(org, name) as Row | undefined
     if (!row) return undefined
     const d = fromRow(row)
     if (this.#memo.size >= 1024) this.#memo.clear()
-    this.#memo.set(key, { writes: this.#writes, dataVersion, d })
+    this.#memo.set(key, { stamp, d })
     return d
   }
 
@@ -161,7 +149,7 @@ export class DatasetStore {
 
   /** Inserts a dataset; throws 409 dataset_name_taken when (org, name) exists. */
   insert(d: Dataset): void {
-    this.#writes++
+    this.#changes.bump()
     try {
       this.db.prepare(`INSERT INTO datasets (id, org, name, kind, description, schema_json, settings_json,
           provenance_json, table_path, current_version, row_count, created_by, created_at, updated_at)
@@ -189,14 +177,14 @@ export class DatasetStore {
   }
 
   update(d: Dataset): void {
-    this.#writes++
+    this.#changes.bump()
     this.db.prepare(`UPDATE datasets SET description = @description, schema_json = @schema_json,
         settings_json = @settings_json, provenance_json = @provenance_json, current_version = @current_version,
         row_count = @row_count, updated_at = @updated_at WHERE id = @id`).run(toRow(d))
   }
 
   delete(id: string): void {
-    this.#writes++
+    this.#changes.bump()
     this.db.prepare('DELETE FROM datasets WHERE id = ?').run(id)
   }
 }

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto'
 import { invalidParameter } from '../../proto/errors.js'
 import type { CatalogDb } from './db.js'
+import { catalogChanges, type CatalogChanges } from './changes.js'
 
 export type Permission = 'dataset.read' | 'dataset.readwrite'
 export const PERMISSIONS: readonly Permission[] = ['dataset.read', 'dataset.readwrite']
@@ -31,11 +32,25 @@ const fromRow = (r: Row): Grant => ({
   createdBy: r.created_by, createdAt: r.created_at,
 })
 
+/** permissionOf answers kept at most (the memo is dropped whole when full) */
+const MEMO_ENTRIES = 4096
+
 export class GrantStore {
-  constructor(private readonly db: CatalogDb) {}
+  readonly #changes: CatalogChanges
+  /**
+   * permissionOf answers by (org, dataset, principals), valid while the catalog has not
+   * changed (changes.ts): a reader in grants mode asks on every request, and preparing and
+   * running the query cost more than the rest of a small cached answer.
+   */
+  readonly #memo = new Map<string, { stamp: number; permission: Permission | null }>()
+
+  constructor(private readonly db: CatalogDb) {
+    this.#changes = catalogChanges(db)
+  }
 
   /** Grants `permission` to `principal` on the dataset (replacing an earlier permission); returns the grant and whether it is new. */
   upsert(org: string, datasetId: string, principal: string, permission: Permission, createdBy: string): { grant: Grant; created: boolean } {
+    this.#changes.bump()
     const existing = this.db.prepare('SELECT * FROM grants WHERE dataset_id = ? AND principal = ?').get(datasetId, principal) as Row | undefined
     if (existing) {
       this.db.prepare('UPDATE grants SET permission = ? WHERE id = ?').run(permission, existing.id)
@@ -61,12 +76,24 @@ export class GrantStore {
 
   /** Deletes grant `id` of the dataset; false when there is none. */
   delete(org: string, datasetId: string, id: string): boolean {
+    this.#changes.bump()
     return this.db.prepare('DELETE FROM grants WHERE org = ? AND dataset_id = ? AND id = ?').run(org, datasetId, id).changes > 0
   }
 
   /** The strongest permission any of `principals` holds on the dataset, or null. */
   permissionOf(org: string, datasetId: string, principals: readonly string[]): Permission | null {
     if (principals.length === 0) return null
+    const stamp = this.#changes.stamp()
+    const key = `${org}\u0000${datasetId}\u0000${principals.join('\u0000')}`
+    const m = this.#memo.get(key)
+    if (m !== undefined && m.stamp === stamp) return m.permission
+    const permission = this.#query(org, datasetId, principals)
+    if (this.#memo.size >= MEMO_ENTRIES) this.#memo.clear()
+    this.#memo.set(key, { stamp, permission })
+    return permission
+  }
+
+  #query(org: string, datasetId: string, principals: readonly string[]): Permission | null {
     const marks = principals.map(() => '?').join(', ')
     const rows = this.db.prepare(`SELECT permission FROM grants WHERE org = ? AND dataset_id = ? AND principal IN (${marks})`)
       .all(org, datasetId, ...principals) as { permission: Permission }[]
