@@ -10,7 +10,7 @@ import { hllAdd, hllEstimate, hllMerge, newHll } from '../workers/kernels/profil
 import { DISTINCT_EXACT_LIMIT, DistinctCounter } from '../workers/kernels/profile/distinct.js'
 import { kllAdd, kllMerge, kllQuantiles, newKll } from '../workers/kernels/profile/kll.js'
 import { momentsAdd, momentsMerge, momentsStddev, newMoments } from '../workers/kernels/profile/moments.js'
-import { TopCounter } from '../workers/kernels/profile/top-values.js'
+import { TopCounter, kthSmallest } from '../workers/kernels/profile/top-values.js'
 import { Histogram } from '../workers/kernels/profile/histogram.js'
 import { QuantileState } from '../workers/kernels/profile/quantiles.js'
 
@@ -216,4 +216,20 @@ t.test('KLL: merging a small sketch with a much deeper one (regression: levels i
   t.equal(small.n, 1_000_010)
   const [p50] = kllQuantiles(small, [0.5])
   t.ok(Math.abs(p50! / 500_000 - 1) < 0.02, `p50 ${p50}`)
+})
+
+t.test('kthSmallest (Misra–Gries cut) equals the sorted array at k, ties and runs included', async (t) => {
+  const r = rng(4242)
+  let checked = 0
+  for (let round = 0; round < 3000; round++) {
+    const n = 1 + Math.floor(r() * 400)
+    // few distinct counts (ties), sorted runs, or spread values
+    const shape = round % 3
+    const a = Float64Array.from({ length: n }, (_, i) => shape === 0 ? Math.floor(r() * 4) : shape === 1 ? (i < n / 2 ? i : n - i) : Math.floor(r() * 1e6))
+    const k = Math.floor(r() * n)
+    const want = Float64Array.from(a).sort()[k]
+    if (kthSmallest(Float64Array.from(a), k) !== want) { t.fail(`round ${round}: n ${n}, k ${k}`); return }
+    checked++
+  }
+  t.equal(checked, 3000, 'every round matched')
 })

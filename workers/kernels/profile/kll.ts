@@ -29,9 +29,12 @@ export function newKll(k = KLL_K, seed = 0x9e3779b9): Kll {
   return s
 }
 
+/** C ** depth for every depth a sketch can reach (a power per call was a tenth of a profile scan) */
+const C_POW = Float64Array.from({ length: 128 }, (_, depth) => C ** depth)
+
 function capacity(s: Kll, h: number): number {
   const depth = s.levels.length - h - 1
-  return Math.max(2, Math.ceil(s.k * C ** depth))
+  return Math.max(2, Math.ceil(s.k * (depth < C_POW.length ? C_POW[depth]! : C ** depth)))
 }
 
 function coin(s: Kll): number {
@@ -66,9 +69,14 @@ function totalSize(s: Kll): number {
   return m
 }
 
-/** Compact the lowest level that is at capacity (KLL's lazy compression). */
+/**
+ * Compact the lowest level that is at capacity (KLL's lazy compression). Runs about once per
+ * item added (the lowest levels hold a few items), so it allocates nothing and recounts the
+ * capacities only when a level was added.
+ */
 function compressOnce(s: Kll): void {
-  for (let h = 0; h < s.levels.length; h++) {
+  const levels = s.levels.length
+  for (let h = 0; h < levels; h++) {
     const n = s.sizes[h]!
     if (n < capacity(s, h)) continue
     const items = s.levels[h]!.subarray(0, n).sort()
@@ -76,13 +84,12 @@ function compressOnce(s: Kll): void {
     const keep = n & 1 ? items[n - 1]! : 0
     const even = n & ~1
     const offset = coin(s)
-    const promoted = new Float64Array(even / 2)
-    for (let i = offset, j = 0; i < even; i += 2) promoted[j++] = items[i]!
+    // items is a view of level h: promote from it before level h is refilled
+    for (let i = offset; i < even; i += 2) push(s, h + 1, items[i]!)
     s.sizes[h] = 0
     if (n & 1) push(s, h, keep)
-    for (let j = 0; j < promoted.length; j++) push(s, h + 1, promoted[j]!)
-    s.size = totalSize(s)
-    s.maxSize = maxSize(s)
+    s.size += even / 2 - even // n items became (n & 1) here and even / 2 above
+    if (s.levels.length !== levels) s.maxSize = maxSize(s) // a new level: every capacity moved
     return
   }
 }

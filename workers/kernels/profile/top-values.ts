@@ -18,6 +18,33 @@ export interface TopPartial {
   state: 'exact' | 'approximate' | 'dropped'
 }
 
+/** The value that would be at index `k` of `a` sorted ascending (Hoare's selection; reorders `a`). */
+export function kthSmallest(a: Float64Array, k: number): number {
+  let lo = 0
+  let hi = a.length - 1
+  while (lo < hi) {
+    // median of three as the pivot: counts often arrive in runs
+    const mid = (lo + hi) >>> 1
+    const x = a[lo]!, y = a[mid]!, z = a[hi]!
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y)
+    let i = lo
+    let j = hi
+    while (i <= j) {
+      while (a[i]! < pivot) i++
+      while (a[j]! > pivot) j--
+      if (i <= j) {
+        const t = a[i]!; a[i] = a[j]!; a[j] = t
+        i++
+        j--
+      }
+    }
+    if (k <= j) hi = j
+    else if (k >= i) lo = i
+    else return a[k]!
+  }
+  return a[k]!
+}
+
 export class TopCounter {
   #map: Map<Key, number> | null = new Map()
   #reduced = false
@@ -37,12 +64,14 @@ export class TopCounter {
   #reduce(): void {
     const m = this.#map!
     if (m.size <= this.capacity) return
-    const counts = Float64Array.from(m.values()).sort()
-    const cut = counts[counts.length - 1 - this.capacity]!
-    for (const [k, c] of m) {
-      if (c <= cut) m.delete(k)
-      else m.set(k, c - cut)
-    }
+    // the (capacity+1)-th largest count, by selection: sorting all 2·capacity counts on every
+    // reduce was a fifth of profiling a high-cardinality string column
+    const counts = Float64Array.from(m.values())
+    const cut = kthSmallest(counts, counts.length - 1 - this.capacity)
+    // survivors into a new Map (same order): deleting most keys in place left a Map of holes
+    const kept = new Map<Key, number>()
+    for (const [k, c] of m) if (c > cut) kept.set(k, c - cut)
+    this.#map = kept
     this.#reduced = true
   }
 
