@@ -69,6 +69,19 @@ function totalSize(s: Kll): number {
   return m
 }
 
+/** Levels this short are sorted inline: the lowest levels hold 2 or 3 items, and a sort() call per compaction cost more than the sorting. */
+const SMALL_SORT = 8
+
+/** Sort ascending in the order of Float64Array.prototype.sort (-0 before +0; a sketch holds no NaN). */
+function sortSmall(a: Float64Array, n: number): void {
+  for (let i = 1; i < n; i++) {
+    const x = a[i]!
+    let j = i - 1
+    while (j >= 0 && (a[j]! > x || (a[j] === 0 && x === 0 && 1 / a[j]! > 1 / x))) { a[j + 1] = a[j]!; j-- }
+    a[j + 1] = x
+  }
+}
+
 /**
  * Compact the lowest level that is at capacity (KLL's lazy compression). Runs about once per
  * item added (the lowest levels hold a few items), so it allocates nothing and recounts the
@@ -79,12 +92,14 @@ function compressOnce(s: Kll): void {
   for (let h = 0; h < levels; h++) {
     const n = s.sizes[h]!
     if (n < capacity(s, h)) continue
-    const items = s.levels[h]!.subarray(0, n).sort()
+    const items = s.levels[h]!
+    if (n <= SMALL_SORT) sortSmall(items, n)
+    else items.subarray(0, n).sort()
     // an odd item stays behind at this level, with its weight
     const keep = n & 1 ? items[n - 1]! : 0
     const even = n & ~1
     const offset = coin(s)
-    // items is a view of level h: promote from it before level h is refilled
+    // items is level h's buffer: promote from it before level h is refilled
     for (let i = offset; i < even; i += 2) push(s, h + 1, items[i]!)
     s.sizes[h] = 0
     if (n & 1) push(s, h, keep)
