@@ -218,3 +218,27 @@ t.test('error paths: a record over MAX_RECORD_BYTES (an unclosed quote) and a ha
   t.equal(e1, 'line 3: refused')
   t.equal(e2, e1)
 })
+
+t.test('string bounds from UTF-8 bytes (prefix keys, across batches) equal the code-point bounds of the same strings', async (t) => {
+  // short strings over a small alphabet hit every prefix-key case: shared 4-byte prefixes,
+  // a string that is a prefix of another, NUL bytes (equal keys), 0xff-led and multi-byte characters
+  const alphabet = ['', '\u0000', '\u0001', 'a', 'b', 'z', '\u007f', 'é', '\uffff', '😀']
+  const str = fc.array(fc.constantFrom(...alphabet), { maxLength: 7 }).map((cs) => cs.join(''))
+  const batch = fc.array(fc.option(str, { nil: null, freq: 6 }), { minLength: 1, maxLength: 40 })
+  await fc.assert(fc.asyncProperty(fc.array(batch, { minLength: 1, maxLength: 4 }), async (batches) => {
+    const field = [{ name: 's', type: 'string' as const }]
+    const fromBytes = new DeltaStats(field)
+    const fromStrings = new DeltaStats(field)
+    for (const values of batches) {
+      const nulls = Uint8Array.from(values, (v) => (v === null ? 1 : 0))
+      const encoded = values.map((v) => Buffer.from(v ?? '', 'utf8'))
+      const offsets = new Int32Array(values.length + 1)
+      encoded.forEach((b, i) => { offsets[i + 1] = offsets[i]! + b.length })
+      const bytes = new Uint8Array(Buffer.concat(encoded))
+      fromBytes.add({ length: values.length, columns: [{ name: 's', type: 'string', values: { offsets, bytes }, nulls }] } as WriteBatch)
+      fromStrings.add({ length: values.length, columns: [{ name: 's', type: 'string', values: values.map((v) => v ?? ''), nulls }] } as WriteBatch)
+    }
+    deepStrictEqual(fromBytes.toJSON(), fromStrings.toJSON())
+  }), { numRuns: 3000, seed: 20261129 })
+  t.pass('3000 random batch sequences: same minValues, maxValues and nullCount')
+})
