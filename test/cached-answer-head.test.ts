@@ -120,6 +120,7 @@ t.test('answers from the result cache over a raw socket', async (t) => {
   t.same(header(notModified!, 'cache-control'), ['private, no-cache'])
   t.equal(header(notModified!, 'x-request-id').length, 1)
   t.equal(header(notModified!, 'content-type').length, 0, 'a 304 names no body type')
+  t.equal(header(notModified!, 'content-length').length, 0, 'nor a length (it would have to be the 200\'s)')
 
   // Three requests in one write: uWS answers them one after another inside its handler.
   const given = 'trace-pipelined-1'
@@ -128,6 +129,11 @@ t.test('answers from the result cache over a raw socket', async (t) => {
   t.equal(piped[0]!.body.toString(), miss!.body.toString())
   t.equal(piped[1]!.body.toString(), miss!.body.toString())
   t.same(header(piped[1]!, 'x-request-id'), [given], 'a given request id is echoed')
+
+  // a 204 carries no Content-Length either
+  const [deleted] = await rawExchange(s.port, `DELETE /api/datasets/sales HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`, 1)
+  t.equal(deleted!.statusLine, 'HTTP/1.1 204 No Content')
+  t.equal(header(deleted!, 'content-length').length, 0, 'a 204 has no Content-Length')
 })
 
 t.test('request ids are UUID-shaped and distinct', async (t) => {

@@ -184,7 +184,7 @@ export class RequestContext {
     this.res.writeStatus(statusLine(status))
     this.res.writeHeader('X-Request-Id', this.requestId)
     for (const k in extraHeaders) this.res.writeHeader(k, extraHeaders[k]!)
-    this.res.endWithoutBody(0)
+    this.res.endWithoutBody()
   }
 
   /** Writes a whole response. */
@@ -219,10 +219,13 @@ export class RequestContext {
     this.res.writeStatus(head.text)
     this.res.writeHeader('X-Request-Id', this.requestId)
     if (body) this.res.end(body)
-    else this.res.endWithoutBody(0)
+    else this.res.endWithoutBody()
   }
 
-  /** A response without a body (204, 304). */
+  /**
+   * A response without a body (204, 304), and without Content-Length: RFC 9110 forbids one on
+   * a 204, and on a 304 it would have to be the length of the 200.
+   */
   sendEmpty(status: number, extraHeaders: Record<string, string> = {}): void {
     if (this.finished) return
     this.status = status
