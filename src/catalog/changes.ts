@@ -27,7 +27,8 @@ export class CatalogChanges {
 
   /** Changes when anything in the catalog may have changed. */
   stamp(): number {
-    const now = Date.now()
+    // monotonic: a wall clock stepped back must not stop the checks for as long as the step
+    const now = performance.now()
     if (now - this.#checkedAtMs >= EXTERNAL_CHECK_MS) {
       this.#stmt ??= this.db.prepare('PRAGMA data_version').pluck()
       const v = this.#stmt.get() as number

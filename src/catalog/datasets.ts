@@ -116,7 +116,7 @@ export class DatasetStore {
     this.#getStmt ??= this.db.prepare<[string, string]>('SELECT * FROM datasets WHERE org = ? AND name = ?')
     const row = this.#getStmt.get(org, name) as Row | undefined
     if (!row) return undefined
-    const d = fromRow(row)
+    const d = Object.freeze(fromRow(row)) // shared: peek() callers must not change it
     if (this.#memo.size >= 1024) this.#memo.clear()
     this.#memo.set(key, { stamp, d })
     return d

@@ -84,7 +84,8 @@ export class GrantStore {
   permissionOf(org: string, datasetId: string, principals: readonly string[]): Permission | null {
     if (principals.length === 0) return null
     const stamp = this.#changes.stamp()
-    const key = `${org}\u0000${datasetId}\u0000${principals.join('\u0000')}`
+    // JSON, not a join: claims may hold any character, so no separator is safe
+    const key = JSON.stringify([org, datasetId, principals])
     const m = this.#memo.get(key)
     if (m !== undefined && m.stamp === stamp) return m.permission
     const permission = this.#query(org, datasetId, principals)

@@ -35,10 +35,11 @@ export function startHttp(router: Router, s: Services): Promise<RunningServer> {
   const finished = (ctx: RequestContext) => {
     inFlight--
     if (!s.log.isLevelEnabled('info')) return // no line to build
-    const durationMs = performance.now() - ctx.startedAt
+    // no start time when the level was raised to info during the request
+    const durationMs = ctx.startedAt > 0 ? Math.round((performance.now() - ctx.startedAt) * 10) / 10 : undefined
     s.log.info({
       request_id: ctx.requestId, method: ctx.method, route: ctx.route, status: ctx.aborted && !ctx.status ? 499 : ctx.status,
-      bytes: ctx.bytesOut, duration_ms: Math.round(durationMs * 10) / 10, aborted: ctx.aborted || undefined,
+      bytes: ctx.bytesOut, duration_ms: durationMs, aborted: ctx.aborted || undefined,
     }, 'request')
   }
 

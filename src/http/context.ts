@@ -226,7 +226,7 @@ export class RequestContext {
    * A response without a body (204, 304), and without Content-Length: RFC 9110 forbids one on
    * a 204, and on a 304 it would have to be the length of the 200.
    */
-  sendEmpty(status: number, extraHeaders: Record<string, string> = {}): void {
+  sendEmpty(status: 204 | 304, extraHeaders: Record<string, string> = {}): void {
     if (this.finished) return
     this.status = status
     if (this.inRequestHandler) this.#writeEmpty(status, extraHeaders)
