@@ -149,3 +149,49 @@ t.test('request ids are UUID-shaped and distinct', async (t) => {
   }
   t.equal(ids.size, 300, 'no id repeats')
 })
+
+t.test('large cached answers to a pipelining client that reads late arrive whole and in order', async (t) => {
+  // A cached body bigger than uWS's 16 KB cork buffer, answered inside the handler while the
+  // socket cannot take it (the client is not reading yet): every byte must still arrive.
+  const s = await startServer()
+  t.teardown(() => s.stop())
+  const csv = 'id,name,amount\n' + Array.from({ length: 3000 }, (_, i) => `${i},customer number ${i},${i * 1.25}`).join('\n') + '\n'
+  const up = await s.api('/api/datasets/file/upload', { method: 'POST', body: uploadForm({ name: 'big' }, { name: 'big.csv', content: csv }) })
+  t.equal(up.status, 201)
+  const path = '/api/datasets/big/explore?order=id&format=json'
+  const token = await s.token()
+  const first = await s.api(path)
+  const body = await first.text()
+  t.ok(body.length > 64 * 1024, `a ${body.length}-byte answer`)
+  t.equal((await s.api(path)).headers.get('x-cache'), 'hit')
+
+  const count = 60
+  const request = `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`
+  const responses = await new Promise<RawResponse[]>((resolve, reject) => {
+    const sock = net.connect(s.port, '127.0.0.1', () => {
+      sock.pause() // read nothing until every request is out and the server's buffers are full
+      sock.write(request.repeat(count), () => setTimeout(() => sock.resume(), 300))
+    })
+    let buf = Buffer.alloc(0)
+    const out: RawResponse[] = []
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`only ${out.length} of ${count} responses within 30 s`)) }, 30_000)
+    sock.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk])
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n')
+        if (end < 0) return
+        const head = buf.subarray(0, end).toString('latin1')
+        const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? NaN)
+        if (!Number.isFinite(length)) { clearTimeout(timer); sock.destroy(); reject(new Error(`no Content-Length in ${JSON.stringify(head.slice(0, 200))}`)); return }
+        if (buf.length < end + 4 + length) return
+        out.push({ statusLine: head.split('\r\n')[0]!, headers: [], body: buf.subarray(end + 4, end + 4 + length) })
+        buf = buf.subarray(end + 4 + length)
+        if (out.length === count) { clearTimeout(timer); sock.end(); resolve(out) }
+      }
+    })
+    sock.on('error', (err) => { clearTimeout(timer); reject(err) })
+  })
+  t.equal(responses.length, count)
+  t.ok(responses.every((r) => r.statusLine === 'HTTP/1.1 200 OK'), 'every answer is a 200')
+  t.ok(responses.every((r) => r.body.toString() === body), 'every body is the whole answer')
+})
