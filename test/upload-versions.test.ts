@@ -35,6 +35,10 @@ t.test('append and overwrite', async (t) => {
   const badType = await send({ name: 'sales', mode: 'append' }, 'id,amount\n5,lots\n')
   t.equal(badType.status, 422, 'a value that does not fit the table type is refused')
   t.match(((await badType.json()) as { message: string }).message, /line 2.*amount/)
+  // the received file is deleted while the commit runs (removeReadUpload), and on every refusal
+  const tmpFiles = (dir = path.join(s.dataDir, 'tmp')): string[] => !fs.existsSync(dir) ? [] : fs.readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => e.isDirectory() ? tmpFiles(path.join(dir, e.name)) : [path.join(dir, e.name)])
+  t.same(tmpFiles(), [], 'nothing received is left after a create, an append and two refused appends')
 
   const merged = await send({ name: 'sales', mode: 'append', schema_mode: 'merge' }, 'id,amount,region\n5,1,EU\n')
   t.equal(merged.status, 200)

@@ -4,6 +4,7 @@
  * `delimiter` on a Parquet file, a `sheet` on a CSV) is `422 invalid_parameter`, never
  * silently ignored.
  */
+import fs from 'node:fs'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { IngestProgress } from '../../proto/ingest.js'
 import type { JobContext } from './runner.js'
@@ -73,4 +74,15 @@ export function ingestProgressChannel(job: JobContext | null, bytesReceived: num
     job?.progress({ phase: m.phase, percent, bytes_received: bytesReceived, bytes_read: m.bytesRead, bytes_total: m.totalBytes, rows_parsed: m.rowsParsed })
   })
   return channel
+}
+
+/**
+ * Starts deleting the received upload once the ingest has read it, so the commit and the
+ * classification run meanwhile (unlinking 800 MB takes ~0.2 s here). Await the returned
+ * promise in the caller's `finally`: a failure is thrown there, not left unhandled.
+ */
+export function removeReadUpload(file: string): Promise<void> {
+  const removing = fs.promises.rm(file, { force: true })
+  removing.catch(() => {}) // observed by the caller's await
+  return removing
 }

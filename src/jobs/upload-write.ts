@@ -18,7 +18,7 @@ import {
   appendActions, commitWithRetry, compareSchemas, fieldsToSchemaString, isDeltaTable, loadSnapshot, mergeSchemas,
   overwriteActions,
 } from '../lakehouse/index.js'
-import { ingestProgressChannel, ingestTask } from './upload-tasks.js'
+import { ingestProgressChannel, ingestTask, removeReadUpload } from './upload-tasks.js'
 import { statsRowCount } from '../connectors/lakehouse.js'
 import type { JobContext } from './runner.js'
 import type { UploadDeps, UploadInput } from './upload.js'
@@ -50,10 +50,7 @@ export async function writeUploadToDataset(
       outDir: workDir, progress: progress.port2, targetRowsPerFile: deps.rowsPerFile, tableFields: snapshot.schema,
     })
     const result = await deps.pool.run<UploadIngestResult>(worker, task, { signal, transferList: [progress.port2] })
-    // the upload is read: delete it while the commit and the classification run (unlinking a
-    // large file takes a while: ~0.2 s per 800 MB here)
-    removingUpload = fs.promises.rm(input.file.path, { force: true })
-    removingUpload.catch(() => {}) // awaited (and its failure thrown) in finally
+    removingUpload = removeReadUpload(input.file.path)
     signal.throwIfAborted()
 
     const differences = compareSchemas(snapshot.schema, result.fields)

@@ -13,7 +13,7 @@ import type { Principal } from '../auth/principal.js'
 import type { Dataset, DatasetStore } from '../catalog/index.js'
 import { commitNewTable } from './managed-table.js'
 import type { WorkerPool } from '../pool.js'
-import { ingestProgressChannel, ingestTask, type UploadOptions } from './upload-tasks.js'
+import { ingestProgressChannel, ingestTask, removeReadUpload, type UploadOptions } from './upload-tasks.js'
 import type { JobContext } from './runner.js'
 import { testPause } from '../test-hooks.js'
 import { classifyAfterWrite, type ClassifyHookDeps } from '../governance/classify-dataset.js'
@@ -43,10 +43,7 @@ export async function createDatasetFromUpload(deps: UploadDeps, p: Principal, in
     job?.progress({ phase: 'parsing', percent: 0, bytes_received: input.file.receivedBytes ?? input.file.bytes })
     const { worker, task } = ingestTask(input.file.format, input.file.path, input.options, { outDir: workDir, progress: progress.port2, targetRowsPerFile: deps.rowsPerFile })
     const result = await deps.pool.run<UploadIngestResult>(worker, task, { signal, transferList: [progress.port2] })
-    // the upload is read: delete it while the commit and the classification run (unlinking a
-    // large file takes a while: ~0.2 s per 800 MB here)
-    removingUpload = fs.promises.rm(input.file.path, { force: true })
-    removingUpload.catch(() => {}) // awaited (and its failure thrown) in finally
+    removingUpload = removeReadUpload(input.file.path)
     signal.throwIfAborted()
     job?.progress({ phase: 'committing', percent: 96, rows_parsed: result.rowCount })
     if (deps.datasets.isNameTaken(p.org, input.name)) throw new SluiceError(409, 'dataset_name_taken', `a dataset named "${input.name}" already exists`)
