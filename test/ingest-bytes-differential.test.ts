@@ -146,14 +146,7 @@ function build(fields: Field[], rows: string[][], text: { nullValues?: string[];
   for (const row of rows) {
     try {
       if (!bytes) { b.append(row); continue }
-      // one record laid out in a buffer with something around each cell, as in a read buffer
-      const parts = row.map((s) => Buffer.from(s, 'utf8'))
-      const buf = Buffer.concat(parts.flatMap((p) => [Buffer.from('9"'), p]).concat(Buffer.from('9')))
-      const starts = new Int32Array(row.length)
-      const ends = new Int32Array(row.length)
-      let at = 0
-      parts.forEach((p, f) => { at += 2; starts[f] = at; at += p.length; ends[f] = at })
-      b.appendBytes({ buf, starts, ends })
+      b.appendBytes(record(row))
     } catch (e) {
       error = `${(e as Error).constructor.name}: ${(e as Error).message}`
       break
@@ -242,3 +235,51 @@ t.test('string bounds from UTF-8 bytes (prefix keys, across batches) equal the c
   }), { numRuns: 3000, seed: 20261129 })
   t.pass('3000 random batch sequences: same minValues, maxValues and nullCount')
 })
+
+t.test('recycled chunk arrays: chunk after chunk, the same values, nulls and stats as fresh arrays', async (t) => {
+  let reused = 0
+  fc.assert(fc.property(
+    fc.array(fc.constantFrom(...TYPES), { minLength: 1, maxLength: 4 }),
+    fc.array(fc.array(fc.oneof(cell, fc.constant('')), { minLength: 4, maxLength: 4 }), { minLength: 1, maxLength: 40 }),
+    fc.integer({ min: 1, max: 7 }),
+    (types, cells, capacity) => {
+      const fields: Field[] = types.map((type, i) => ({ name: `c${i}`, type, nullable: true }))
+      const rows = cells.map((r) => r.slice(0, types.length))
+      // only rows both paths take (a failing row ends a build): keep the ones that convert alone
+      const ok = rows.filter((r) => build(fields, [r], {}, null, true).error === null)
+      const recycling = new BatchBuilder(fields, capacity, {}, true)
+      const seen: WriteBatch[] = []
+      for (let at = 0; at < ok.length; at += capacity) {
+        const chunk = ok.slice(at, at + capacity)
+        for (const row of chunk) recycling.appendBytes(record(row))
+        const batch = recycling.finishWrite(capacity)
+        const fresh = build(fields, chunk, {}, null, true)
+        const stats = new DeltaStats(fields)
+        stats.add(batch)
+        const got = { error: null, length: batch.length, stats: stats.toJSON(), nulls: batch.columns.map((c) => (c.nulls ? Array.from(c.nulls.subarray(0, batch.length)) : null)), values: batch.columns.map((_, c) => strings(batch, c)) }
+        deepStrictEqual(got, fresh, JSON.stringify({ types, chunk }))
+        if (seen.some((b) => b.columns[0]!.values !== batch.columns[0]!.values && sameMemory(b, batch))) reused++
+        seen.push(batch)
+        recycling.recycle(batch)
+      }
+    },
+  ), { numRuns: 1500 })
+  t.ok(reused > 100, `chunks that reused an earlier chunk's arrays: ${reused}`)
+})
+
+/** One record laid out in a buffer with something around each cell, as in a read buffer. */
+function record(row: string[]) {
+  const parts = row.map((s) => Buffer.from(s, 'utf8'))
+  const buf = Buffer.concat(parts.flatMap((p) => [Buffer.from('9"'), p]).concat(Buffer.from('9')))
+  const starts = new Int32Array(row.length)
+  const ends = new Int32Array(row.length)
+  let at = 0
+  parts.forEach((p, f) => { at += 2; starts[f] = at; at += p.length; ends[f] = at })
+  return { buf, starts, ends }
+}
+
+/** Whether two batches' first columns are backed by the same memory. */
+function sameMemory(a: WriteBatch, b: WriteBatch): boolean {
+  const buf = (x: WriteBatch) => { const v = x.columns[0]!.values; return isUtf8Values(v) ? v.offsets.buffer : (v as Uint8Array).buffer }
+  return buf(a) === buf(b)
+}

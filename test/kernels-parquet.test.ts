@@ -54,6 +54,22 @@ t.test('only absent columns: row counts come from the footer', async (t) => {
   t.same([...batches[0]!.columns[0]!.nulls!].every((x) => x === 1), true)
 })
 
+t.test('limit: exactly the first rows, within and across row groups', async (t) => {
+  const { path, batch } = writeParquetFile('limit.parquet', ALL_FIELDS, 2500, 1000, 11)
+  const all = rowsOf(batch)
+  for (const limit of [1, 7, 999, 1000, 1001, 2345, 2500, 9999]) {
+    const batches = await drain(readParquetBatches(path, { fields: ALL_FIELDS, limit }))
+    t.same(batches.flatMap(rowsOf), all.slice(0, limit), `limit ${limit}`)
+  }
+  t.same(await drain(readParquetBatches(path, { fields: ALL_FIELDS, limit: 0 })), [], 'limit 0 reads nothing')
+  // with a row group filter: the first rows of the row groups read
+  const second = await drain(readParquetBatches(path, { fields: ALL_FIELDS, limit: 10, rowGroupFilter: (i) => i === 1 }))
+  t.same(second.flatMap(rowsOf), all.slice(1000, 1010))
+  // only absent columns: the footer's counts, cut at the limit
+  const absent = await drain(readParquetBatches(path, { fields: [{ name: 'zz', type: 'date', nullable: true }], limit: 1500 }))
+  t.same(absent.map((b) => b.length), [1000, 500])
+})
+
 t.test('abort between row groups', async (t) => {
   const { path } = writeParquetFile('abort.parquet', ALL_FIELDS.slice(0, 3), 100, 10, 1)
   const ac = new AbortController()

@@ -12,10 +12,10 @@
 import { randomUUID } from 'node:crypto'
 import { open, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Table as ArrowTable, tableToIPC } from 'apache-arrow'
 import * as pq from 'parquet-wasm'
 import { isUtf8Values, type Batch, type WriteBatch } from '../../proto/batch.js'
 import { batchToRecordBatch } from '../kernels/arrow-to.js'
+import { IpcScratch } from '../kernels/ipc-scratch.js'
 
 /** Rows per row group (and per Batch handed to the writer). */
 export const DEFAULT_ROW_GROUP_ROWS = 128 * 1024
@@ -117,14 +117,9 @@ function writerProperties(limits: RowGroupLimits): pq.WriterProperties {
   return b.build()
 }
 
-function toWasmTable(batch: WriteBatch): pq.Table {
-  const ipc = tableToIPC(new ArrowTable(batchToRecordBatch(batch)), 'stream')
-  return pq.Table.fromIPCStream(ipc)
-}
-
-/** The wasm RecordBatch of a Batch (the caller owns it). */
-function toWasmBatch(batch: WriteBatch): pq.RecordBatch {
-  const table = toWasmTable(batch)
+/** The wasm RecordBatch of a Batch (the caller owns it), through `scratch` (copied into wasm). */
+function toWasmBatch(batch: WriteBatch, scratch: IpcScratch): pq.RecordBatch {
+  const table = pq.Table.fromIPCStream(scratch.streamOf(batchToRecordBatch(batch)))
   try {
     const rb = table.recordBatch(0)
     if (!rb) throw new Error('Arrow IPC conversion produced no record batch')
@@ -161,6 +156,8 @@ export class ParquetPartWriter {
   #rows = 0
   #size = 0
   #closed = false
+  /** the Arrow IPC bytes of each row group on their way into wasm (reused: see IpcScratch) */
+  readonly #ipc = new IpcScratch()
 
   private constructor(readonly dir: string, readonly name: string) {
     this.#demand = this.#nextDemand()
@@ -213,7 +210,7 @@ export class ParquetPartWriter {
     const stopped = this.#done.then(() => { throw new Error('the Parquet encoder stopped early') })
     await Promise.race([this.#demand, stopped])
     this.#demand = this.#nextDemand()
-    this.#ctrl.enqueue(toWasmBatch(batch)) // the stream takes ownership of the wasm batch
+    this.#ctrl.enqueue(toWasmBatch(batch, this.#ipc)) // the stream takes ownership of the wasm batch
     this.#rows += batch.length
   }
 

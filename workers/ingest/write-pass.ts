@@ -87,6 +87,8 @@ export async function writePass(
       }
       open.stats.add(batch)
       await open.writer.write(batch)
+      // the encoder has its own copy, the stats keep none: the next chunk may reuse the arrays
+      builder.recycle(batch)
       if (last) await closeFile()
     }
   }

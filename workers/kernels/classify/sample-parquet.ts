@@ -31,7 +31,8 @@ export async function parquetSample(files: readonly ScanFile[], fields: readonly
     const partition = file.partitionValues ?? {}
     const inFile = fields.filter((f) => !(f.name in partition))
     let taken = 0
-    for await (const batch of readParquetBatches(file.path, { fields: inFile })) {
+    // only the rows taken are read: the reader fetches just the pages that hold them
+    for await (const batch of readParquetBatches(file.path, { fields: inFile, limit: Math.min(share, rows - total) })) {
       const n = Math.min(batch.length, share - taken, rows - total)
       const byName = new Map(batch.columns.map((c) => [c.name, c]))
       const columns: Column[] = fields.map((f) => byName.get(f.name) ?? constantColumn(f, (partition[f.name] ?? null) as Literal | null, batch.length))
