@@ -156,8 +156,11 @@ export class ParquetPartWriter {
   #rows = 0
   #size = 0
   #closed = false
-  /** the Arrow IPC bytes of each row group on their way into wasm (reused: see IpcScratch) */
-  readonly #ipc = new IpcScratch()
+  /**
+   * the Arrow IPC bytes of each row group on their way into wasm (reused: see IpcScratch);
+   * let go once the file is closed, as callers may keep closed writers until they finish
+   */
+  #ipc: IpcScratch | null = new IpcScratch()
 
   private constructor(readonly dir: string, readonly name: string) {
     this.#demand = this.#nextDemand()
@@ -210,6 +213,7 @@ export class ParquetPartWriter {
     const stopped = this.#done.then(() => { throw new Error('the Parquet encoder stopped early') })
     await Promise.race([this.#demand, stopped])
     this.#demand = this.#nextDemand()
+    this.#ipc ??= new IpcScratch()
     this.#ctrl.enqueue(toWasmBatch(batch, this.#ipc)) // the stream takes ownership of the wasm batch
     this.#rows += batch.length
   }
@@ -217,6 +221,7 @@ export class ParquetPartWriter {
   /** Finish the file: footer written, file closed. */
   async close(): Promise<WrittenFile> {
     this.#closed = true
+    this.#ipc = null
     this.#ctrl.close()
     await this.#done
     return { name: this.name, size: this.#size, numRecords: this.#rows }
@@ -224,6 +229,7 @@ export class ParquetPartWriter {
 
   /** Stop and delete the file; never throws. */
   async abort(): Promise<void> {
+    this.#ipc = null
     if (!this.#closed) {
       this.#closed = true
       try { this.#ctrl.error(new Error('aborted')) } catch { /* already closed */ }
