@@ -6,6 +6,7 @@
 import t from 'tap'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import http from 'node:http'
 import path from 'node:path'
 import { startServer, type TestServer } from './helpers/server.js'
 import { startBigQueryFake } from './helpers/bigquery-fake.js'
@@ -130,6 +131,32 @@ t.test('test: datasets.list maxResults 1, no Authorization with api_endpoint', a
   t.ok(Date.now() - t0 < 6000, `bounded (${Date.now() - t0} ms)`)
   fake.faults.clear()
   t.equal((await call(s, 'POST', '/api/connectors/bq/test')).body.ok, true, 'up again')
+})
+
+t.test('emulator mode never asks the cloud metadata server for credentials', async (t) => {
+  // A stand-in metadata server, where Google's auth library looks when it believes it runs on
+  // GCE (METADATA_SERVER_DETECTION=assume-present): a client built with ambient credentials
+  // asks it for a token on its first call (checked with the library alone while writing this).
+  const asked: string[] = []
+  const metadata = http.createServer((req, res) => { asked.push(`${req.method} ${req.url}`); res.writeHead(404); res.end() })
+  await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => metadata.close())
+  const host = `127.0.0.1:${(metadata.address() as { port: number }).port}`
+  const env = { GCE_METADATA_HOST: host, GCE_METADATA_IP: host, METADATA_SERVER_DETECTION: 'assume-present', GOOGLE_APPLICATION_CREDENTIALS: '' }
+  const m = await startServer(env)
+  t.teardown(() => m.stop())
+  t.equal((await call(m, 'POST', '/api/connectors', { id: 'emu', type: 'bigquery', config: base })).status, 201)
+  const n0 = fake.requests.length
+  t.equal((await call(m, 'POST', '/api/connectors/emu/test')).body.ok, true, 'test')
+  t.equal((await call(m, 'GET', '/api/datasets/browse/tables?connector_id=emu&schema=sales', undefined, EDITOR)).status, 200, 'browse')
+  const reg = await call(m, 'POST', '/api/datasets', { name: 'emu_orders', connector_id: 'emu', source_table: 'sales.orders' })
+  t.equal(reg.status, 201, reg.text)
+  const rows = await call(m, 'GET', '/api/datasets/emu_orders/explore?select=id&order=id&limit=2')
+  t.same(rows.body.rows, [{ id: 0 }, { id: 1 }], 'explore')
+  const sent = fake.requests.slice(n0)
+  t.ok(sent.length >= 4, `the calls reached the fake (${sent.length})`)
+  t.ok(sent.every((r) => r.authorization === undefined), 'no Authorization header on any of them')
+  t.same(asked, [], 'no request reached the metadata server')
 })
 
 t.test('browse: allow-list, pagination, columns, row counts', async (t) => {

@@ -105,7 +105,7 @@ t.test('explore pushed down to BigQuery', async (t) => {
     t.ok(job.cancelledAt! - t0 < 1000, `within a second (${job.cancelledAt! - t0} ms)`)
   })
 
-  t.test('errors: a source column gone answers 422 before any byte', async (t) => {
+  t.test('errors: a source column gone answers 422 invalid_query before any byte; quota is 429', async (t) => {
     const r = await register(s, { name: 'sales_q', connector_id: 'bq', source_query: 'SELECT id, label FROM shop.sales' })
     t.equal(r.status, 201, await r.clone().text())
     const ok = await s.api('/api/datasets/sales_q/explore?select=id&order=id&limit=3', { claims: ADMIN })
@@ -114,6 +114,17 @@ t.test('explore pushed down to BigQuery', async (t) => {
     const q = await s.api('/api/datasets/sales_q/explore?select=id&limit=3', { claims: ADMIN })
     t.equal(q.status, 429, 'quota → 429')
     fake.faults.clear()
+    // a table that loses a column after it was registered: BigQuery refuses the query
+    await fake.loadTable('shop', 'shrinking', { sql: "SELECT i::BIGINT AS id, 'x' || i AS label FROM range(1, 4) t(i)" })
+    t.equal((await register(s, { name: 'shrinking', connector_id: 'bq', source_table: 'shop.shrinking' })).status, 201)
+    await fake.loadTable('shop', 'shrinking', { sql: 'SELECT i::BIGINT AS id FROM range(1, 4) t(i)' })
+    const gone = await s.api('/api/datasets/shrinking/explore?select=id,label&order=id&format=ndjson', { claims: ADMIN })
+    const text = await gone.text()
+    t.equal(gone.status, 422, text)
+    const body = JSON.parse(text) as { error: string; message: string }
+    t.equal(body.error, 'invalid_query')
+    // the fake's own words for it (DuckDB's, passed through as BigQuery's message)
+    t.match(body.message, /does not have a column named "label"/, 'BigQuery\'s message, passed through')
   })
 })
 

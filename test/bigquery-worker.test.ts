@@ -95,6 +95,7 @@ t.test('pages stream out (maxResults, then pageToken); first chunk carries the s
   t.equal(insert.body.configuration.query.parameterMode, 'NAMED')
   t.equal(insert.body.configuration.query.useLegacySql, false)
   t.equal(insert.authorization, undefined, 'no credentials: no authorization header (emulator mode)')
+  t.equal(insert.body.configuration.jobTimeoutMs, '60000', 'the connector\'s job timeout goes with the job')
 
   const empty = await scanAll({ sql: 'SELECT id FROM w.nums WHERE id < 0', columns: [meta('id', 'int64')], format: 'json' })
   t.same(empty.messages.map((m) => m.type), ['chunk', 'done'], 'empty result = one chunk')
@@ -242,7 +243,7 @@ t.test('errors map to Sluice errors', async (t) => {
   fake.faults.clear()
 
   const limited = await scanAll({ sql: 'SELECT id FROM w.nums', columns: [meta('id', 'int64')] , connection: conn({ maximumBytesBilled: '1' }) })
-  t.match(failureOf(limited.messages), { status: 422 }, 'bytesBilledLimitExceeded → 422')
+  t.match(failureOf(limited.messages), { status: 422, code: 'query_too_expensive' }, 'bytesBilledLimitExceeded → 422 query_too_expensive')
 
   const unreachable = await scanAll({ sql: 'SELECT 1 AS x', columns: [meta('x', 'int64')], connection: conn({ apiEndpoint: 'http://127.0.0.1:9' }) })
   t.match(failureOf(unreachable.messages), { status: 503, code: 'connector_unavailable' }, 'unreachable → 503')

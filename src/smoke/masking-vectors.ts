@@ -1,7 +1,8 @@
 /**
- * The masking test vectors with hand-written expectations (copied from
- * test/masking-vectors.test.ts, where the worker kernel and the PostgreSQL push-down are held
- * to them; src cannot import test/). The smoke command runs each through the BigQuery masking
+ * The masking test vectors with hand-written expectations, a part of the shared table
+ * (test/helpers/masking-vectors.ts, which the worker kernel, the PostgreSQL push-down and the
+ * BigQuery SQL on DuckDB are held to; src cannot import test/, so this is a copy, and
+ * test/masking-vectors.test.ts fails if it strays from the table). The smoke command runs each through the BigQuery masking
  * SQL (src/query/masking-sql-bigquery.ts) on a real project: byte-equal wire text or FAIL.
  * Hashes are hex SHA-256 of SALT + canonical text.
  */
