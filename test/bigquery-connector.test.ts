@@ -131,6 +131,21 @@ t.test('test: datasets.list maxResults 1, no Authorization with api_endpoint', a
   t.ok(Date.now() - t0 < 6000, `bounded (${Date.now() - t0} ms)`)
   fake.faults.clear()
   t.equal((await call(s, 'POST', '/api/connectors/bq/test')).body.ok, true, 'up again')
+
+  // with a key, the client signs in with it before it calls BigQuery: a key that cannot sign
+  // in (Google's token endpoint is not reachable from here, and would refuse this key) is not
+  // ok, quickly, and nothing reaches BigQuery without a token
+  // (a project of its own, so that only this connector's requests match below)
+  t.equal((await call(s, 'POST', '/api/connectors', { id: 'bq-signed', type: 'bigquery', config: { ...base, project_id: 'signed-project', credentials: KEY } })).status, 201)
+  const n1 = fake.requests.length
+  const k0 = Date.now()
+  const keyed = await call(s, 'POST', '/api/connectors/bq-signed/test')
+  t.equal(keyed.status, 200, keyed.text)
+  t.equal(keyed.body.ok, false, 'a key that cannot sign in is not ok')
+  t.equal(keyed.body.error?.error, 'connector_unavailable')
+  t.notOk(keyed.text.includes(PEM_BODY), 'no key material in the answer')
+  t.ok(Date.now() - k0 < 6000, `bounded (${Date.now() - k0} ms)`)
+  t.same(fake.requests.slice(n1).filter((r) => r.path.includes('/projects/signed-project/')), [], 'no request reached BigQuery without a token')
 })
 
 t.test('emulator mode never asks the cloud metadata server for credentials', async (t) => {
