@@ -105,6 +105,36 @@ t.test('explore pushed down to BigQuery', async (t) => {
     t.ok(job.cancelledAt! - t0 < 1000, `within a second (${job.cancelledAt! - t0} ms)`)
   })
 
+  t.test('a client that stops reading stops the page fetching (backpressure over HTTP)', async (t) => {
+    // 60 pages of ~1 MB of NDJSON each: far more than the socket buffers and stream credits hold
+    await fake.loadTable('shop', 'wide', { sql: "SELECT i::BIGINT AS id, repeat('x', 100) AS pad FROM range(600000) t(i)" })
+    t.equal((await register(s, { name: 'wide', connector_id: 'bq', source_table: 'shop.wide' })).status, 201)
+    const before = new Set(fake.jobs.keys())
+    const r = await s.api('/api/datasets/wide/explore?select=id,pad&order=id&format=ndjson', { claims: ADMIN })
+    t.equal(r.status, 200)
+    const reader = r.body!.getReader()
+    let lines = 0
+    const count = (v: Uint8Array) => { for (const b of v) if (b === 10) lines++ }
+    count((await reader.read()).value!)
+    const job = [...fake.jobs.values()].find((j) => !before.has(j.id) && !j.dryRun)!
+    t.ok(job, 'the explore ran a job')
+    const pages = () => fake.requests.filter((q) => q.method === 'GET' && q.path.includes(`/queries/${job.id}`)).length
+    // the client reads nothing for a while: fetching stops, and stays stopped
+    let seen = -1
+    for (let i = 0; i < 50 && seen !== pages(); i++) { seen = pages(); await new Promise((res) => setTimeout(res, 200)) }
+    await new Promise((res) => setTimeout(res, 800))
+    const paused = pages()
+    t.equal(paused, seen, `no page fetched while the client does not read (${paused})`)
+    t.ok(paused < 30, `fetching stopped early: ${paused} of 60 pages`)
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      count(value)
+    }
+    t.equal(lines, 600_001, 'the header line and every row, once the client reads again')
+    t.ok(pages() >= 60, `all pages fetched in the end (${pages()})`)
+  })
+
   t.test('errors: a source column gone answers 422 invalid_query before any byte; quota is 429', async (t) => {
     const r = await register(s, { name: 'sales_q', connector_id: 'bq', source_query: 'SELECT id, label FROM shop.sales' })
     t.equal(r.status, 201, await r.clone().text())
