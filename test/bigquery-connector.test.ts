@@ -42,6 +42,7 @@ await fake.loadTable('types', 'all', {
   ],
   rows: [],
 })
+await fake.loadTable('types', 'recent', { view: 'SELECT i, s FROM "types"."all"' })
 
 const s = await startServer()
 t.teardown(() => s.stop())
@@ -200,6 +201,8 @@ t.test('browse: allow-list, pagination, columns, row counts', async (t) => {
   t.equal(page2.body.total, 2)
 
   const types = await call(s, 'GET', '/api/datasets/browse/tables?connector_id=bq&schema=types', undefined, EDITOR)
+  t.same(types.body.items.map((x: any) => [x.name, x.kind, x.row_count]), [['all', 'table', 0], ['recent', 'view', null]], 'a view: kind view, no row count')
+  t.same(types.body.items[1].schema.map((c: any) => `${c.name}:${c.bq_type}:${c.type}`), ['i:INT64:int64', 's:STRING:string'], 'a view\'s columns')
   t.same(types.body.items[0].schema.map((c: any) => `${c.name}:${c.bq_type}:${c.type}`), [
     'i:INT64:int64', 'f:FLOAT64:float64', 'n:NUMERIC:decimal(38,9)', 'bn:BIGNUMERIC:string', 'b:BOOL:boolean', 's:STRING:string',
     'by:BYTES:binary', 'd:DATE:date', 'dt:DATETIME:timestamp', 'tm:TIME:time', 'ts:TIMESTAMP:timestamp', 'g:GEOGRAPHY:string',

@@ -62,6 +62,8 @@
  * - Dry-run bytes = sum of the referenced tables' numBytes (whole tables, no column pruning);
  *   bytes billed = max(10 MiB, processed) when any table is referenced.
  * - numBytes is a deterministic estimate (8 bytes a fixed-width value, 2 + length for text/bytes).
+ * - Views (`loadTable(d, t, { view })`, DuckDB SQL): tables.get gives type VIEW, the schema and
+ *   `view.query` (the DuckDB text), no numRows/numBytes.
  * - Page size is maxResults or `defaultPageSize` (no 10 MB page cap); tokens are opaque offsets.
  * - No auth checking: the Authorization header is only recorded (no header → `authorization` undefined).
  * - Locations: every dataset and job is in `location` (default "US").
@@ -108,6 +110,8 @@ export interface Faults {
 
 export type TableSource =
   | { sql: string }
+  /** a view: its query, in DuckDB SQL (tables.get answers type VIEW, no row count) */
+  | { view: string }
   | { schema: { name: string; type: string; mode?: 'NULLABLE' | 'REQUIRED' | 'REPEATED'; fields?: any[] }[]; rows: unknown[][] }
 
 export interface JobInfo {
@@ -309,7 +313,7 @@ interface Job extends JobInfo {
 
 interface Fault { match: RouteMatch; times: number; delayMs?: number; kind?: FaultKind; retryAfter?: number }
 
-interface TableMeta { created: number }
+interface TableMeta { created: number; view?: string }
 
 const B64 = (n: number) => Buffer.from(String(n)).toString('base64url')
 const UNB64 = (s: string) => Number(Buffer.from(s, 'base64url').toString())
@@ -358,6 +362,11 @@ export async function startBigQueryFake(opts: FakeOptions = {}): Promise<BigQuer
   async function loadTable(dataset: string, table: string, source: TableSource) {
     const ds = await ensureDataset(dataset)
     const target = `${q(dataset)}.${q(table)}`
+    if ('view' in source) {
+      await serial((c) => c.run(`CREATE OR REPLACE VIEW ${target} AS ${source.view}`))
+      ds.tables.set(table, { created: Date.now(), view: source.view })
+      return
+    }
     if ('sql' in source) {
       await serial((c) => c.run(`CREATE OR REPLACE TABLE ${target} AS ${source.sql}`))
     } else {
@@ -401,14 +410,16 @@ export async function startBigQueryFake(opts: FakeOptions = {}): Promise<BigQuer
       kind: 'bigquery#table',
       id: `${projectId}:${dataset}.${table}`,
       tableReference: { projectId, datasetId: dataset, tableId: table },
-      type: 'TABLE',
+      type: meta.view !== undefined ? 'VIEW' : 'TABLE',
       creationTime: String(meta.created),
       ...(stats ? {
         etag: B64(meta.created),
         selfLink: `${url}/bigquery/v2/projects/${projectId}/datasets/${dataset}/tables/${table}`,
         schema: { fields: stats.schema },
-        numRows: String(stats.numRows),
-        numBytes: String(stats.numBytes),
+        // a view holds no data of its own: BigQuery gives its query, no row or byte counts
+        ...(meta.view !== undefined
+          ? { view: { query: meta.view, useLegacySql: false } }
+          : { numRows: String(stats.numRows), numBytes: String(stats.numBytes) }),
         lastModifiedTime: String(meta.created),
         location,
       } : {}),
