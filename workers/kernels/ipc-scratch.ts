@@ -2,8 +2,8 @@
  * The Arrow IPC stream of one RecordBatch, written into a buffer that is kept and reused.
  *
  * `tableToIPC` collects the stream as a list of chunks and then joins them into a new
- * Uint8Array on every call: for a 128 Ki-row row group of a CSV ingest that is ~30 MB
- * allocated, zeroed and copied per row group, ~7 % of an ingest thread. Here the same
+ * Uint8Array on every call: for a 128 Ki-row row group of the bench CSV that is ~11 MB
+ * allocated, zeroed and filled per row group (with the join, ~8 % of an ingest thread). Here the same
  * writer (apache-arrow's RecordBatchStreamWriter, so the bytes are exactly tableToIPC's)
  * copies each chunk into one buffer owned by the caller, which grows to the largest stream
  * and then stays. Pure; any thread.

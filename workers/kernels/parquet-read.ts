@@ -12,7 +12,7 @@ import type { Batch, Column } from '../../proto/batch.js'
 import type { Field } from '../../proto/types.js'
 import { SluiceError } from '../../proto/errors.js'
 import { recordBatchToBatch } from './arrow-from.js'
-import { nullColumn, concatBatches } from './column.js'
+import { nullColumn, concatBatches, sliceBatch } from './column.js'
 import { ColumnCache, columnCache, type FileStamp } from './column-cache.js'
 
 const READ_BATCH_ROWS = 16384
@@ -133,8 +133,10 @@ export async function* readParquetBatches(path: string, opts: ParquetReadOptions
         for (const rb of table.batches) {
           if (rb.numRows === 0 || left <= 0) continue
           const batch = recordBatchToBatch(rb, fields)
-          left -= batch.length
-          yield batch
+          // the reader honours limit and batchSize; cut anyway, so that `limit` is exact
+          const cut = batch.length > left ? sliceBatch(batch, 0, left) : batch
+          left -= cut.length
+          yield cut
         }
       }
     }
