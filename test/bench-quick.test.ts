@@ -2,18 +2,17 @@
 // and writes its JSON and SVG; figures are checked for shape and sanity, never against targets
 // (timings are not asserted). Also GET /healthz?detail=1, which the memory scenario relies on.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DIST, startServer } from './helpers/server.js'
+import { DIST, spawnNode, startServer } from './helpers/server.js'
 
 const HARNESS = path.join(DIST, 'loadtest', 'bench.js')
 const IDS = ['upload', 'groupby', 'pg-stream', 'profile', 'concurrency', 'memory']
 
 function run(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [HARNESS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawnNode([HARNESS, ...args])
     let out = ''
     p.stdout.on('data', (c: Buffer) => { out += c.toString() })
     p.stderr.on('data', (c: Buffer) => { out += c.toString() })

@@ -3,17 +3,16 @@
 // the fake saw what the checks claim (the literal source dry-run, the masking vectors' salt as
 // a parameter, the long job cancelled).
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { DIST } from './helpers/server.js'
+import { DIST, spawnNode } from './helpers/server.js'
 import { startBigQueryFake } from './helpers/bigquery-fake.js'
 
 const SMOKE = path.join(DIST, 'src', 'smoke', 'bigquery.js')
 
 function run(env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [SMOKE], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawnNode([SMOKE], { ...process.env, ...env })
     let out = ''
     let err = ''
     p.stdout.on('data', (c: Buffer) => { out += c.toString() })

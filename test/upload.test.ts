@@ -118,21 +118,30 @@ t.test('uploads', async (t) => {
     t.equal(lines[1], '{"id":9007199254740993,"zip":"00501","price":1000,"flag":true,"day":"2024-02-29","at":"2024-03-01T10:00:00.123456Z","note":"with, comma","empty":null}', 'int64 beyond 2^53 stays exact')
   })
 
-  t.test('cancelling an upload job leaves nothing behind', async (t) => {
+  t.test('cancelling an upload job in any phase leaves nothing behind, and the server carries on', async (t) => {
     const big = await startServer({ MAX_UPLOAD_BYTES: String(200 * 2 ** 20) })
     t.teardown(() => big.stop())
     const lines = ['id,text,amount']
     for (let i = 0; i < 1_500_000; i++) lines.push(`${i},row number ${i},${i * 0.5}`)
-    const r = await big.api('/api/datasets/file/upload', { method: 'POST', body: uploadForm({ name: 'doomed', async: 'true' }, { name: 'd.csv', content: lines.join('\n') }) })
-    t.equal(r.status, 202)
-    const { job } = (await r.json()) as { job: { id: string } }
-    await new Promise((r) => setTimeout(r, 200))
-    const del = await big.api(`/api/jobs/${job.id}`, { method: 'DELETE' })
-    t.equal(del.status, 200)
-    const after = ((await del.json()) as { job: { state: string } }).job
-    t.equal(after.state, 'cancelled', 'the job is cancelled')
-    t.equal((await big.api('/api/datasets/doomed')).status, 404, 'no dataset')
-    t.same(leftovers(big), [], 'no files')
+    const content = lines.join('\n')
+    // 0 ms: while the sample is read; then while the range helper starts, and while both write
+    const phases = new Set<string>()
+    for (const delay of [0, 150, 300, 600, 900]) {
+      const r = await big.api('/api/datasets/file/upload', { method: 'POST', body: uploadForm({ name: `doomed_${delay}`, async: 'true' }, { name: 'd.csv', content }) })
+      t.equal(r.status, 202)
+      const { job } = (await r.json()) as { job: { id: string } }
+      await new Promise((r) => setTimeout(r, delay))
+      const del = await big.api(`/api/jobs/${job.id}`, { method: 'DELETE' })
+      t.equal(del.status, 200)
+      const after = ((await del.json()) as { job: { state: string; progress: { phase: string } } }).job
+      t.equal(after.state, 'cancelled', `cancelled after ${delay} ms`)
+      phases.add(after.progress.phase)
+      t.equal((await big.api(`/api/datasets/doomed_${delay}`)).status, 404, 'no dataset')
+      t.same(leftovers(big), [], 'no files')
+    }
+    t.ok(phases.has('writing'), `cancelled while writing too (phases: ${[...phases].join(', ')})`)
+    t.equal(big.proc.exitCode, null, 'the server is still running')
+    t.equal((await big.api('/healthz', { claims: null })).status, 200)
   })
 
   t.test('an async upload of a bad file ends as a failed job and leaves nothing', async (t) => {

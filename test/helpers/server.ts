@@ -2,7 +2,8 @@
  * Starts the real server (dist/src/main.js, built by `npm test`) as a child process on a
  * free port with a temp DATA_DIR, and gives tests an HTTP client with tokens.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process'
+import type { Readable } from 'node:stream'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -33,14 +34,27 @@ export interface TestServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
+/**
+ * Spawns `node args` as a Sluice process runs in production: without the `--import` of tap's
+ * coverage tracker (@tapjs/processinfo), which tap adds to NODE_OPTIONS of every child process
+ * (re-adding it to any env we pass, hence `env` in between; it execs node, so the pid is
+ * node's). Coverage is off in our tap config, and under the tracker's hooks Node 20 loads a
+ * worker thread's modules through require(esm), where a thread terminated mid-load (a
+ * cancelled job's pool thread and its range helper) aborts the whole process: `FATAL ERROR:
+ * v8::Module::IsGraphAsync ... must be used on an instantiated module` (CI, about 1 in 100
+ * cancels; never in 300 cancels without the tracker). Other NODE_OPTIONS are kept.
+ */
+export function spawnNode(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcessByStdio<null, Readable, Readable> {
+  const kept = (env.NODE_OPTIONS ?? '').split(/\s+/).filter((o) => o !== '' && !o.includes('@tapjs/processinfo')).join(' ')
+  const nodeOptions = kept === '' ? ['-u', 'NODE_OPTIONS'] : [`NODE_OPTIONS=${kept}`]
+  return spawn('/usr/bin/env', [...nodeOptions, process.execPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
 export async function startServer(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<TestServer> {
   if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`)
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'))
   const secret = env.JWT_SECRET ?? crypto.randomBytes(24).toString('base64url')
-  const proc = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, JWT_SECRET: secret, LOG_LEVEL: 'info', WORKER_THREADS: '2', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const proc = spawnNode([MAIN], { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, JWT_SECRET: secret, LOG_LEVEL: 'info', WORKER_THREADS: '2', ...env })
   const logs: string[] = []
   const stderr: string[] = []
   let buffered = ''
