@@ -195,3 +195,28 @@ t.test('large cached answers to a pipelining client that reads late arrive whole
   t.ok(responses.every((r) => r.statusLine === 'HTTP/1.1 200 OK'), 'every answer is a 200')
   t.ok(responses.every((r) => r.body.toString() === body), 'every body is the whole answer')
 })
+
+t.test('a request pipelined behind one answered later closes the connection, with no partial answer', async (t) => {
+  // uWS refuses to parse a request while the previous one on the connection is unanswered
+  // ("denying async pipelining"): it closes the socket. A new token is verified asynchronously,
+  // so it is such a request. The client sees a clean close (no bytes), never a hang, and the
+  // same requests on a new connection, once the token is known, are answered in order.
+  const s = await startServer()
+  t.teardown(() => s.stop())
+  const token = await s.token({ sub: 'pipeliner' })
+  const request = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`
+  const pair = request('/api/datasets') + request('/healthz')
+  const got = await new Promise<{ bytes: number; closed: boolean }>((resolve) => {
+    const sock = net.connect(s.port, '127.0.0.1', () => sock.write(pair))
+    let bytes = 0
+    const timer = setTimeout(() => { sock.destroy(); resolve({ bytes, closed: false }) }, 10_000)
+    sock.on('data', (c: Buffer) => { bytes += c.length })
+    sock.on('error', () => {})
+    sock.on('close', () => { clearTimeout(timer); resolve({ bytes, closed: true }) })
+  })
+  t.same(got, { bytes: 0, closed: true }, 'closed at once, nothing written')
+  const [list, health] = await rawExchange(s.port, pair, 2)
+  t.equal(list!.statusLine, 'HTTP/1.1 200 OK')
+  t.match(JSON.parse(list!.body.toString()), { items: [] })
+  t.equal(health!.statusLine, 'HTTP/1.1 200 OK')
+})
