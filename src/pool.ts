@@ -34,6 +34,19 @@ export const WORKERS = {
  */
 export const TASKS_PER_WORKER = 8
 
+/**
+ * Worker threads load task modules with import(), never require(). Piscina tries require()
+ * first, and Node 20.19+ can require() an ES module (our task modules) synchronously; a thread
+ * terminated while that links the module graph aborts the whole process (`FATAL ERROR:
+ * v8::Module::IsGraphAsync ... must be used on an instantiated module`), and piscina
+ * terminates the thread of an aborted task, which may be loading its module then (a cancelled
+ * upload: about 1 in 200 cancels). With require(esm) off, piscina falls back to import(),
+ * where termination is an ordinary rejection. The flag exists from Node 20.17.
+ */
+const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--experimental-require-module')
+  ? [...process.execArgv, '--no-experimental-require-module']
+  : process.execArgv
+
 export class WorkerPool {
   readonly #pool: Piscina
 
@@ -49,6 +62,7 @@ export class WorkerPool {
       idleTimeout: 60_000,
       maxQueue,
       concurrentTasksPerWorker: TASKS_PER_WORKER,
+      execArgv: WORKER_EXEC_ARGV,
     })
   }
 
