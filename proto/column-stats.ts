@@ -18,6 +18,7 @@
  * values; `fields` of the finish task are the masked fields. The header carries the reported
  * columns' metadata `{"name","type","masked"}` and `time_column_masked`.
  */
+import type { Cancellable } from './cancel.js'
 import type { Field } from './types.js'
 import type { ScanFile } from './scan.js'
 import type { TaskMasks } from './masks.js'
@@ -82,7 +83,7 @@ export interface ColumnStatsPartial {
   buckets: Record<number, Record<string, ColumnBucketState>>
 }
 
-export interface ColumnStatsTask {
+export interface ColumnStatsTask extends Cancellable {
   kind: 'column-stats'
   files: ScanFile[]
   /** the table's fields (types of the time column and every requested column) */
@@ -118,7 +119,7 @@ export interface ColumnStatsFinishTask {
 }
 
 /** The newest value of a time column, as µs since epoch (null when there is none). */
-export interface ColumnStatsMaxTask {
+export interface ColumnStatsMaxTask extends Cancellable {
   kind: 'column-stats-max'
   files: ScanFile[]
   fields: Field[]

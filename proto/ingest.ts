@@ -7,6 +7,7 @@
  * Both tasks infer column types over the WHOLE file, not a sample: a preview reports exactly
  * the types an ingest with the same options commits (README, "CSV uploads").
  */
+import type { Cancellable } from './cancel.js'
 import type { MessagePort } from 'node:worker_threads'
 import type { Batch } from './batch.js'
 import type { Field, LogicalType } from './types.js'
@@ -60,7 +61,7 @@ export interface CsvOptions {
   tableFields?: Field[]
 }
 
-export interface CsvPreviewTask {
+export interface CsvPreviewTask extends Cancellable {
   kind: 'csv-preview'
   /** absolute path of the uploaded file */
   file: string
@@ -69,7 +70,7 @@ export interface CsvPreviewTask {
   limit: number
 }
 
-export interface CsvIngestTask {
+export interface CsvIngestTask extends Cancellable {
   kind: 'csv-ingest'
   file: string
   options: CsvOptions
@@ -155,14 +156,14 @@ export interface CommonUploadOptions {
   tableFields?: Field[]
 }
 
-export interface ParquetPreviewTask {
+export interface ParquetPreviewTask extends Cancellable {
   kind: 'parquet-preview'
   file: string
   options: CommonUploadOptions
   limit: number
 }
 
-export interface ParquetIngestTask {
+export interface ParquetIngestTask extends Cancellable {
   kind: 'parquet-ingest'
   file: string
   options: CommonUploadOptions
@@ -188,14 +189,14 @@ export interface XlsxOptions extends CommonUploadOptions {
   inferTypes?: boolean
 }
 
-export interface XlsxPreviewTask {
+export interface XlsxPreviewTask extends Cancellable {
   kind: 'xlsx-preview'
   file: string
   options: XlsxOptions
   limit: number
 }
 
-export interface XlsxIngestTask {
+export interface XlsxIngestTask extends Cancellable {
   kind: 'xlsx-ingest'
   file: string
   options: XlsxOptions

@@ -15,6 +15,7 @@
  * and `top_values[].value` read like the column's values in explore output. The finish task
  * returns the columns as JSON text built in the worker, so exact int64 digits survive.
  */
+import type { Cancellable } from './cancel.js'
 import type { Field } from './types.js'
 import type { ScanFile } from './scan.js'
 import type { TaskMasks } from './masks.js'
@@ -88,7 +89,7 @@ export interface DatasetProfile {
 
 // ---- worker tasks over Parquet files ----
 
-export interface ProfileScanTask {
+export interface ProfileScanTask extends Cancellable {
   kind: 'profile-scan'
   files: ScanFile[]
   /** the table's fields (types of the profiled columns) */

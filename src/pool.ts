@@ -5,6 +5,7 @@
 import { Piscina } from 'piscina'
 import { fileURLToPath } from 'node:url'
 import { SluiceError, fromTaskFailure, type TaskResult } from '../proto/errors.js'
+import { newCancelFlag, raiseCancelFlag } from '../proto/cancel.js'
 
 /** Task modules, resolved next to this file in the build output (dist/workers/*.js). */
 export const WORKERS = {
@@ -47,6 +48,13 @@ const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--experimental
   ? [...process.execArgv, '--no-experimental-require-module']
   : process.execArgv
 
+/**
+ * After a cancel, how long a task may take to notice its flag and end before piscina's abort
+ * terminates its thread (the last resort). Piscina runs a task given an abort signal alone on
+ * its thread, so that terminating it harms no other task; ours keep that.
+ */
+export const CANCEL_GRACE_MS = 10_000
+
 export class WorkerPool {
   readonly #pool: Piscina
 
@@ -77,19 +85,41 @@ export class WorkerPool {
   /**
    * Runs a task module and unwraps its TaskResult: a failure returned as data becomes a
    * SluiceError again (classes do not cross threads). A worker crash becomes a 500.
+   *
+   * With a `signal`, the task gets a cancel flag (`task.cancel`, proto/cancel.ts) raised when
+   * the signal aborts; this then waits for the task to end by itself (its files deleted, its
+   * thread kept) and throws the signal's reason. A task that has not ended CANCEL_GRACE_MS
+   * later has its thread terminated.
    */
   async run<T>(filename: string, task: unknown, opts: { signal?: AbortSignal; transferList?: (ArrayBuffer | import('node:worker_threads').MessagePort)[] } = {}): Promise<T> {
+    const { signal } = opts
+    signal?.throwIfAborted()
+    let message = task
+    let terminate: AbortController | undefined
+    let grace: NodeJS.Timeout | undefined
+    const onAbort = () => {
+      raiseCancelFlag((message as { cancel: Int32Array }).cancel)
+      grace = setTimeout(() => terminate!.abort(), CANCEL_GRACE_MS)
+    }
+    if (signal && typeof task === 'object' && task !== null) {
+      message = { ...task, cancel: newCancelFlag() }
+      terminate = new AbortController()
+      signal.addEventListener('abort', onAbort, { once: true })
+    }
     let result: TaskResult<T>
     this.#running++
     try {
-      result = await this.#pool.run(task, { filename, signal: opts.signal, transferList: opts.transferList as never })
+      result = await this.#pool.run(message, { filename, signal: terminate?.signal, transferList: opts.transferList as never })
     } catch (err) {
-      if ((err as Error).name === 'AbortError') throw opts.signal?.reason ?? err
+      if (signal?.aborted) throw signal.reason
       if ((err as Error).message?.includes('Task queue is at limit')) throw new SluiceError(503, 'overloaded', 'all workers are busy, try again')
       throw err
     } finally {
       this.#running--
+      clearTimeout(grace)
+      signal?.removeEventListener('abort', onAbort)
     }
+    if (signal?.aborted) throw signal.reason
     if (result.ok) return result.value
     throw fromTaskFailure(result)
   }

@@ -14,6 +14,7 @@ import type { Literal } from '../proto/plan.js'
 import { toTaskFailure, type TaskResult } from '../proto/errors.js'
 import type { ScanFile } from '../proto/scan.js'
 import type { TaskMasks } from '../proto/masks.js'
+import { throwIfCancelled, type CancelFlag } from '../proto/cancel.js'
 import { typeName } from '../proto/types.js'
 import {
   BUCKET_MICROS, DAY_MICROS,
@@ -31,13 +32,14 @@ type Task = ColumnStatsTask | ColumnStatsMaxTask | ColumnStatsFinishTask
  * Batches of `files` shaped like `wanted` (partition columns filled in from the file's values),
  * masked with `masks` before anything else sees them (partition columns included).
  */
-async function* fileBatches(files: ScanFile[], wanted: Field[], masks: TaskMasks | undefined): AsyncGenerator<Batch> {
+async function* fileBatches(files: ScanFile[], wanted: Field[], masks: TaskMasks | undefined, cancel: CancelFlag | undefined): AsyncGenerator<Batch> {
   const rules = maskRuleMap(masks)
   const salt = masks?.salt ?? ''
   for (const file of files) {
     const pv = file.partitionValues ?? {}
     const fromFile = wanted.filter((f) => !(f.name in pv))
     for await (const batch of readParquetBatches(file.path, { fields: fromFile })) {
+      throwIfCancelled(cancel)
       const byName = new Map(batch.columns.map((c) => [c.name, c]))
       const cols: Column[] = wanted.map((f) => byName.get(f.name) ?? constantColumn(f, (pv[f.name] ?? null) as Literal | null, batch.length))
       yield maskBatch({ length: batch.length, columns: cols }, rules, salt)
@@ -69,7 +71,7 @@ async function scanBuckets(task: ColumnStatsTask): Promise<ColumnStatsPartial> {
   const names = [task.timeColumn, ...task.columns.filter((c) => c !== task.timeColumn)]
   const wanted = fieldsOf(task.fields, names)
   const work = new Map<number, WorkingState[]>()
-  for await (const batch of fileBatches(task.files, wanted, task.masks)) {
+  for await (const batch of fileBatches(task.files, wanted, task.masks, task.cancel)) {
     const time = timeReader(batch.columns[0]!)
     const cols = task.columns.map((c) => batch.columns[names.indexOf(c)]!)
     for (let i = 0; i < batch.length; i++) {
@@ -93,7 +95,7 @@ async function scanBuckets(task: ColumnStatsTask): Promise<ColumnStatsPartial> {
 async function newestValue(task: ColumnStatsMaxTask): Promise<number | null> {
   const wanted = fieldsOf(task.fields, [task.timeColumn])
   let max: number | null = null
-  for await (const batch of fileBatches(task.files, wanted, task.masks)) {
+  for await (const batch of fileBatches(task.files, wanted, task.masks, task.cancel)) {
     const time = timeReader(batch.columns[0]!)
     for (let i = 0; i < batch.length; i++) {
       const t = time(i)

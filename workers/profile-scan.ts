@@ -7,6 +7,7 @@
  */
 import type { Literal } from '../proto/plan.js'
 import { SluiceError, toTaskFailure, type TaskResult } from '../proto/errors.js'
+import { throwIfCancelled } from '../proto/cancel.js'
 import type { ProfilePartial, ProfileScanTask } from '../proto/profile.js'
 import type { Field } from '../proto/types.js'
 import type { Column } from '../proto/batch.js'
@@ -37,6 +38,7 @@ export default async function profileScan(task: ProfileScanTask): Promise<TaskRe
     let rowCount = 0
     for (const file of task.files) {
       for await (const batch of readParquetBatches(file.path, { fields: fileFields })) {
+        throwIfCancelled(task.cancel)
         rowCount += batch.length
         const byName = new Map(batch.columns.map((c) => [c.name, c]))
         const columns: Column[] = wanted.map((f) => byName.get(f.name)

@@ -9,6 +9,7 @@
  * keeps the default, header present.
  */
 import { stat } from 'node:fs/promises'
+import { throwIfCancelled, type CancelFlag } from '../../proto/cancel.js'
 import { invalidFile, invalidParameter } from '../../proto/errors.js'
 import { CSV_COLUMN_TYPES, type CsvColumnType, type CsvDialect, type CsvEncoding, type CsvOptions } from '../../proto/ingest.js'
 import type { Field } from '../../proto/types.js'
@@ -91,13 +92,13 @@ export function textOptions(options: CsvOptions): TextOptions {
  * is opened and cleaned up here.
  */
 export async function inferCsv(
-  file: string, options: CsvOptions, keepRows: number, progress?: ProgressReporter, source?: CsvSource, sampleBytes = Infinity,
+  file: string, options: CsvOptions, keepRows: number, progress?: ProgressReporter, source?: CsvSource, sampleBytes = Infinity, cancel?: CancelFlag,
 ): Promise<CsvLayout> {
   const text = textOptions(options)
-  if (source) return inferSource(source, text, options, keepRows, progress, sampleBytes)
+  if (source) return inferSource(source, text, options, keepRows, progress, sampleBytes, cancel)
   const own = await openCsvSource(file, text.encoding)
   try {
-    return await inferSource(own, text, options, keepRows, progress, sampleBytes)
+    return await inferSource(own, text, options, keepRows, progress, sampleBytes, cancel)
   } finally {
     await own.cleanup()
   }
@@ -107,7 +108,9 @@ export async function inferCsv(
  * `sampleBytes`: read only about this many bytes (whole records) and infer from them; the
  * layout then says `complete: false` unless that reached the end of the file.
  */
-async function inferSource(source: CsvSource, text: TextOptions, options: CsvOptions, keepRows: number, progress: ProgressReporter | undefined, sampleBytes: number): Promise<CsvLayout> {
+async function inferSource(
+  source: CsvSource, text: TextOptions, options: CsvOptions, keepRows: number, progress: ProgressReporter | undefined, sampleBytes: number, cancel: CancelFlag | undefined,
+): Promise<CsvLayout> {
   const file = source.path
   const comma = text.decimal === ','
   const nullSet = text.nullValues.length === 1 && text.nullValues[0] === '' ? null : new Set(text.nullValues)
@@ -203,7 +206,11 @@ async function inferSource(source: CsvSource, text: TextOptions, options: CsvOpt
   const names = (): string[] => (header ? headerNames! : plainNames!).names
 
   progress?.start('inferring', totalBytes)
-  const complete = await scanner.run({ onRecord, onChunk: (bytesRead) => progress?.update(bytesRead, records) }, sampleBytes)
+  const onChunk = (bytesRead: number) => {
+    throwIfCancelled(cancel)
+    progress?.update(bytesRead, records)
+  }
+  const complete = await scanner.run({ onRecord, onChunk }, sampleBytes)
   if (records === 0) throw invalidFile('line 1: the file is empty')
 
   const first = row1 as unknown as string[]

@@ -51,7 +51,7 @@ export async function ingestCsv(task: CsvIngestTask, tuning: IngestTuning = {}):
     if (done) return done
     if (first.provisional) source = await openCsvSource(task.file, textOptions(task.options ?? {}).encoding)
     // the exact way below gives the answer (or the error) the file really calls for
-    const layout = await inferCsv(task.file, task.options ?? {}, 0, progress, source)
+    const layout = await inferCsv(task.file, task.options ?? {}, 0, progress, source, Infinity, task.cancel)
     return await writePass(task, layout, null, tuning, target, progress)
   } finally {
     await first.cleanup()
@@ -71,7 +71,7 @@ async function onePass(task: CsvIngestTask, source: CsvSource, tuning: IngestTun
   const min = parallelMinBytes(tuning)
   const helper = min >= 0 && (await stat(source.path)).size >= min ? new RangeHelper() : undefined
   try {
-    const layout = await inferCsv(task.file, options, 0, progress, source, sample)
+    const layout = await inferCsv(task.file, options, 0, progress, source, sample, task.cancel)
     if (layout.complete) return await writePass(task, layout, null, tuning, target, progress)
     const guard = guardCodes(layout, options)
     const split = await findSplit(layout, tuning)

@@ -28,7 +28,7 @@ export async function ingestParquet(task: ParquetIngestTask, tuning: ParquetInge
   let files: IngestedFile[] = []
   if (footer.numRows > 0) {
     files = rewritten
-      ? await rewriteUpload({ path: task.file, outDir: task.outDir, footer, reads: plan.reads, fields: plan.fields, targetRowsPerFile: target, totalBytes, progress, rowGroupRows: tuning.rowGroupRows })
+      ? await rewriteUpload({ path: task.file, outDir: task.outDir, footer, reads: plan.reads, fields: plan.fields, targetRowsPerFile: target, totalBytes, progress, rowGroupRows: tuning.rowGroupRows, cancel: task.cancel })
       : [await linkUpload(task.file, task.outDir, footer, plan.fields, progress)]
   }
   progress?.update(totalBytes, footer.numRows)

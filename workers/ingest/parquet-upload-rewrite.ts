@@ -5,6 +5,7 @@
  * batch in JS, one row group being decoded and one being encoded in wasm. On failure every
  * file written is deleted. Runs in worker threads.
  */
+import { throwIfCancelled, type CancelFlag } from '../../proto/cancel.js'
 import type { Batch } from '../../proto/batch.js'
 import type { Field } from '../../proto/types.js'
 import type { IngestedFile } from '../../proto/ingest.js'
@@ -25,6 +26,7 @@ export interface RewriteInput {
   totalBytes: number
   progress?: ProgressReporter
   rowGroupRows?: number
+  cancel?: CancelFlag
 }
 
 /** Bytes of the file read after `rows` rows, counting row groups by their compressed size. */
@@ -70,6 +72,7 @@ export async function rewriteUpload(input: RewriteInput): Promise<IngestedFile[]
 
   try {
     for await (const batch of readUploadBatches(input.path, input.reads, fields)) {
+      throwIfCancelled(input.cancel)
       let at = 0
       while (at < batch.length) {
         const room = target - inFile

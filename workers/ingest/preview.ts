@@ -11,7 +11,7 @@ import { inferCsv, textOf } from './infer.js'
 /** Preview a CSV file. Throws SluiceError 422 (see inferCsv). */
 export async function previewCsv(task: CsvPreviewTask): Promise<CsvPreviewResult> {
   const limit = Math.max(0, Math.floor(Number(task.limit) || 0))
-  const layout = await inferCsv(task.file, task.options ?? {}, limit)
+  const layout = await inferCsv(task.file, task.options ?? {}, limit, undefined, undefined, Infinity, task.cancel)
   const builder = new BatchBuilder(layout.fields, layout.sampleRows.length, textOf(layout.dialect))
   for (const row of layout.sampleRows) builder.append(row)
   const rows = builder.finish(0, true)

@@ -4,6 +4,7 @@
  * Delta stats. Memory stays bounded: one chunk of rows in JS (at most 128 Ki rows or 64 MiB of
  * CSV), one row group being encoded in wasm. On failure every file it wrote is deleted.
  */
+import { throwIfCancelled } from '../../proto/cancel.js'
 import type { WriteBatch } from '../../proto/batch.js'
 import type { CsvIngestResult, CsvIngestTask, IngestedFile } from '../../proto/ingest.js'
 import { BatchBuilder } from './columns.js'
@@ -113,6 +114,7 @@ export async function writePass(
     if (builder.length === builder.capacity || scanner.recordStart - chunkStart > maxChunkBytes) cutChunk()
   }
   const onChunk = async (bytesRead: number): Promise<void> => {
+    throwIfCancelled(task.cancel)
     await flush()
     progress?.update(bytesRead, rows)
   }

@@ -6,6 +6,7 @@
  * Memory: the shared strings table, one chunk of rows in JS, one row group
  * in wasm. On failure every file written is deleted. Worker threads.
  */
+import { throwIfCancelled } from '../../proto/cancel.js'
 import type { Batch } from '../../proto/batch.js'
 import { invalidParameter } from '../../proto/errors.js'
 import type { IngestedFile, UploadIngestResult, XlsxIngestTask } from '../../proto/ingest.js'
@@ -74,7 +75,10 @@ export async function ingestXlsx(task: XlsxIngestTask, tuning: { rowGroupRows?: 
         rows++
         if (builder.length === builder.capacity) cutChunk()
       },
-      onChunk: flush,
+      onChunk: async () => {
+        throwIfCancelled(task.cancel)
+        await flush()
+      },
     }), (bytes) => progress?.update(bytes, rows))
     if (builder.length > 0) cutChunk()
     if (queue.length > 0) queue[queue.length - 1]!.last = true
