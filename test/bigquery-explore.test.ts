@@ -120,9 +120,15 @@ t.test('explore pushed down to BigQuery', async (t) => {
     t.ok(job, 'the explore ran a job')
     const pages = () => fake.requests.filter((q) => q.method === 'GET' && q.path.includes(`/queries/${job.id}`)).length
     // the client reads nothing for a while: fetching stops, and stays stopped
+    // settled: no new page over 6 looks 250 ms apart (a page can take a while on a busy machine)
     let seen = -1
-    for (let i = 0; i < 50 && seen !== pages(); i++) { seen = pages(); await new Promise((res) => setTimeout(res, 200)) }
-    await new Promise((res) => setTimeout(res, 800))
+    for (let still = 0, i = 0; still < 6 && i < 200; i++) {
+      const now = pages()
+      still = now === seen ? still + 1 : 0
+      seen = now
+      await new Promise((res) => setTimeout(res, 250))
+    }
+    await new Promise((res) => setTimeout(res, 2000))
     const paused = pages()
     t.equal(paused, seen, `no page fetched while the client does not read (${paused})`)
     t.ok(paused < 30, `fetching stopped early: ${paused} of 60 pages`)

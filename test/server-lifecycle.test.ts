@@ -55,12 +55,14 @@ t.test('health, readiness, logs, graceful shutdown', async (t) => {
 t.test('first start creates a secret and prints a working admin token; the CLI mints tokens for it', async (t) => {
   const s = await startServer({ JWT_SECRET: '' })
   t.teardown(() => s.stop())
-  await new Promise((r) => setTimeout(r, 300))
+  // printed after the "listening" line (the token is signed asynchronously): wait for it
+  for (let i = 0; i < 200 && !/export TOKEN=\S+[\s\S]*curl/.test(s.stderr.join('')); i++) await new Promise((r) => setTimeout(r, 50))
   const printed = s.stderr.join('')
   const m = /export TOKEN=(\S+)/.exec(printed)
-  t.ok(m, 'the admin token is printed')
+  if (!m) return t.fail(`no admin token printed: ${printed}`)
+  t.pass('the admin token is printed')
   t.match(printed, /curl -H "Authorization: Bearer \$TOKEN"/, 'with a curl example')
-  const admin = await fetch(`${s.url}/api/datasets`, { headers: { authorization: `Bearer ${m![1]}` } })
+  const admin = await fetch(`${s.url}/api/datasets`, { headers: { authorization: `Bearer ${m[1]}` } })
   t.equal(admin.status, 200, 'the printed token works')
   t.ok(fs.statSync(path.join(s.dataDir, 'jwt-secret')).mode & 0o600, 'the secret file exists')
   t.equal(fs.statSync(path.join(s.dataDir, 'jwt-secret')).mode & 0o077, 0, 'readable by its owner only')
