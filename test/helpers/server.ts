@@ -38,11 +38,9 @@ export interface TestServer {
  * Spawns `node args` as a Sluice process runs in production: without the `--import` of tap's
  * coverage tracker (@tapjs/processinfo), which tap adds to NODE_OPTIONS of every child process
  * (re-adding it to any env we pass, hence `env` in between; it execs node, so the pid is
- * node's). Coverage is off in our tap config, and under the tracker's hooks Node 20 loads a
- * worker thread's modules through require(esm), where a thread terminated mid-load (a
- * cancelled job's pool thread and its range helper) aborts the whole process: `FATAL ERROR:
- * v8::Module::IsGraphAsync ... must be used on an instantiated module` (CI, about 1 in 100
- * cancels; never in 300 cancels without the tracker). Other NODE_OPTIONS are kept.
+ * node's). Coverage is off in our tap config; the tracker's require hook only changes how
+ * modules load, and a server that loads them differently from production once hid the cause of
+ * a crash (a worker terminated during require(esm): src/pool.ts). Other NODE_OPTIONS are kept.
  */
 export function spawnNode(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcessByStdio<null, Readable, Readable> {
   const kept = (env.NODE_OPTIONS ?? '').split(/\s+/).filter((o) => o !== '' && !o.includes('@tapjs/processinfo')).join(' ')
