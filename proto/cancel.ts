@@ -3,11 +3,11 @@
  * sets (WorkerPool.run, when the caller's signal aborts) and the task reads between units of
  * work, ending itself with a `499 cancelled` failure after its own clean-up.
  *
- * Why not only piscina's abort: it terminates the thread running the task. The thread is then
- * replaced (modules and wasm loaded again, ~0.3 s), the task stops mid-write leaving its files
- * for the caller to find, and on Node 20 a thread terminated while loading a module could take
- * the process down (src/pool.ts). Piscina's abort stays as the last resort for a task that has
- * not ended CANCEL_GRACE_MS after its flag was raised (src/pool.ts).
+ * Why not piscina's abort: it terminates the thread running the task, so piscina runs a task
+ * it may abort alone on an idle thread (an upload then waits for every stream on a thread to
+ * end); the terminated thread is replaced (modules and wasm loaded again, ~0.3 s), and the task
+ * stops mid-write, leaving its files for the caller to find. A task that never looks at its
+ * flag simply runs to its end.
  */
 import { SluiceError } from './errors.js'
 

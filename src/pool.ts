@@ -39,21 +39,14 @@ export const TASKS_PER_WORKER = 8
  * Worker threads load task modules with import(), never require(). Piscina tries require()
  * first, and Node 20.19+ can require() an ES module (our task modules) synchronously; a thread
  * terminated while that links the module graph aborts the whole process (`FATAL ERROR:
- * v8::Module::IsGraphAsync ... must be used on an instantiated module`), and piscina
- * terminates the thread of an aborted task, which may be loading its module then (a cancelled
- * upload: about 1 in 200 cancels). With require(esm) off, piscina falls back to import(),
- * where termination is an ordinary rejection. The flag exists from Node 20.17.
+ * v8::Module::IsGraphAsync ... must be used on an instantiated module`). Threads were
+ * terminated on every cancel before cancels became cooperative (about 1 cancelled upload in 200
+ * killed the server); they still are when the pool closes. With require(esm) off, piscina falls
+ * back to import(), where termination is an ordinary rejection. The flag exists from Node 20.17.
  */
 const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--experimental-require-module')
   ? [...process.execArgv, '--no-experimental-require-module']
   : process.execArgv
-
-/**
- * After a cancel, how long a task may take to notice its flag and end before piscina's abort
- * terminates its thread (the last resort). Piscina runs a task given an abort signal alone on
- * its thread, so that terminating it harms no other task; ours keep that.
- */
-export const CANCEL_GRACE_MS = 10_000
 
 export class WorkerPool {
   readonly #pool: Piscina
@@ -88,36 +81,33 @@ export class WorkerPool {
    *
    * With a `signal`, the task gets a cancel flag (`task.cancel`, proto/cancel.ts) raised when
    * the signal aborts; this then waits for the task to end by itself (its files deleted, its
-   * thread kept) and throws the signal's reason. A task that has not ended CANCEL_GRACE_MS
-   * later has its thread terminated.
+   * thread kept) and throws the signal's reason. The signal is not handed to piscina: piscina
+   * runs a task it may abort alone on a thread that is otherwise idle (aborting terminates the
+   * thread), so an upload would wait for every stream on a thread to end — a paused dashboard
+   * client held uploads back for seconds. A task that never looks at its flag runs to its end.
    */
   async run<T>(filename: string, task: unknown, opts: { signal?: AbortSignal; transferList?: (ArrayBuffer | import('node:worker_threads').MessagePort)[] } = {}): Promise<T> {
     const { signal } = opts
     signal?.throwIfAborted()
     let message = task
-    let terminate: AbortController | undefined
-    let grace: NodeJS.Timeout | undefined
-    const onAbort = () => {
-      raiseCancelFlag((message as { cancel: Int32Array }).cancel)
-      grace = setTimeout(() => terminate!.abort(), CANCEL_GRACE_MS)
-    }
+    let onAbort: (() => void) | undefined
     if (signal && typeof task === 'object' && task !== null) {
-      message = { ...task, cancel: newCancelFlag() }
-      terminate = new AbortController()
+      const cancel = newCancelFlag()
+      message = { ...task, cancel }
+      onAbort = () => raiseCancelFlag(cancel)
       signal.addEventListener('abort', onAbort, { once: true })
     }
     let result: TaskResult<T>
     this.#running++
     try {
-      result = await this.#pool.run(message, { filename, signal: terminate?.signal, transferList: opts.transferList as never })
+      result = await this.#pool.run(message, { filename, transferList: opts.transferList as never })
     } catch (err) {
       if (signal?.aborted) throw signal.reason
       if ((err as Error).message?.includes('Task queue is at limit')) throw new SluiceError(503, 'overloaded', 'all workers are busy, try again')
       throw err
     } finally {
       this.#running--
-      clearTimeout(grace)
-      signal?.removeEventListener('abort', onAbort)
+      if (onAbort) signal!.removeEventListener('abort', onAbort)
     }
     if (signal?.aborted) throw signal.reason
     if (result.ok) return result.value

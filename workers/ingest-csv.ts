@@ -5,6 +5,7 @@
  * data (TaskFailure): a SluiceError does not survive the thread boundary on Node 20.
  */
 import { SluiceError, toTaskFailure, type TaskResult } from '../proto/errors.js'
+import { throwIfCancelled } from '../proto/cancel.js'
 import type { CsvIngestResult, CsvIngestTask, CsvPreviewResult, CsvPreviewTask } from '../proto/ingest.js'
 import { ingestCsv } from './ingest/ingest.js'
 import { previewCsv } from './ingest/preview.js'
@@ -15,6 +16,7 @@ export default async function ingestCsvTask(
   task: CsvPreviewTask | CsvIngestTask,
 ): Promise<TaskResult<CsvPreviewResult> | TaskResult<CsvIngestResult>> {
   try {
+    throwIfCancelled(task.cancel) // cancelled while it waited in the queue
     if (task.kind === 'csv-preview') return { ok: true, value: await previewCsv(task) }
     if (task.kind === 'csv-ingest') return { ok: true, value: await ingestCsv(task) }
     throw new SluiceError(500, 'internal', 'internal error')

@@ -5,6 +5,7 @@
  * data (TaskFailure): a SluiceError does not survive the thread boundary on Node 20.
  */
 import { SluiceError, toTaskFailure, type TaskResult } from '../proto/errors.js'
+import { throwIfCancelled } from '../proto/cancel.js'
 import type { ParquetIngestTask, ParquetPreviewTask, UploadIngestResult, UploadPreviewResult } from '../proto/ingest.js'
 import { ingestParquet } from './ingest/parquet-upload-ingest.js'
 import { previewParquet } from './ingest/parquet-upload-preview.js'
@@ -15,6 +16,7 @@ export default async function ingestParquetTask(
   task: ParquetPreviewTask | ParquetIngestTask,
 ): Promise<TaskResult<UploadPreviewResult> | TaskResult<UploadIngestResult>> {
   try {
+    throwIfCancelled(task.cancel) // cancelled while it waited in the queue
     if (task.kind === 'parquet-preview') return { ok: true, value: await previewParquet(task) }
     if (task.kind === 'parquet-ingest') return { ok: true, value: await ingestParquet(task) }
     throw new SluiceError(500, 'internal', 'internal error')
